@@ -1,0 +1,87 @@
+//! Test support shared by the workspace's crates.
+//!
+//! * [`compat_dir`] finds the compatibility vectors written by the reference systems (Loki and
+//!   Tempo) through the `COMPAT_DIR` environment variable. When it is unset the calling test is
+//!   skipped with a message, except under CI (`CI` set), where that is a failure; a
+//!   `COMPAT_DIR` that does not exist is always a failure.
+//! * [`fuzz_inputs`] lists the committed fuzz seeds and crash regressions of one target, so a
+//!   plain `cargo test` replays them through the same entry point the fuzzer calls.
+//!
+//! ```
+//! // With COMPAT_DIR unset outside CI, tests skip; this example only shows the call shape.
+//! if let Some(dir) = testkit::compat_dir("example") {
+//!     assert!(dir.is_dir());
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// The compatibility vectors' root (`COMPAT_DIR`), or `None` when the test should be skipped.
+///
+/// `test` names the calling test in the skip message.
+///
+/// # Panics
+///
+/// When `COMPAT_DIR` names a missing folder, or when it is unset while `CI` is set: in CI a
+/// missing compatibility folder must fail the run, never silently pass it.
+pub fn compat_dir(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("COMPAT_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.is_dir(),
+                "COMPAT_DIR={} is not a directory (test {test})",
+                dir.display()
+            );
+            Some(dir)
+        }
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "COMPAT_DIR is unset under CI (test {test}); .ci/run sets it"
+            );
+            eprintln!("skipped {test}: COMPAT_DIR is unset");
+            None
+        }
+    }
+}
+
+/// The root of the workspace (the folder holding `fuzz/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Every committed input of fuzz target `target`: its seed corpus
+/// (`fuzz/corpus/<target>/`) and its crash regressions (`fuzz/regressions/<target>/`).
+///
+/// # Panics
+///
+/// When the target has no committed seed corpus (every target must ship one) or a file
+/// cannot be read.
+pub fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let root = workspace_root().join("fuzz");
+    let corpus = root.join("corpus").join(target);
+    assert!(
+        corpus.is_dir(),
+        "fuzz target {target} has no seed corpus at {}",
+        corpus.display()
+    );
+    let mut inputs = Vec::new();
+    for dir in [corpus, root.join("regressions").join(target)] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .map(|e| e.expect("readable fuzz directory").path())
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(&path).expect("readable fuzz input");
+            inputs.push((path, bytes));
+        }
+    }
+    inputs
+}
