@@ -8,7 +8,7 @@
 //! assert_eq!(a, benches::random_bytes(64, 7));
 //! ```
 
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 /// `len` pseudo-random bytes from `seed`.
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {

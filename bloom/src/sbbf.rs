@@ -254,14 +254,32 @@ impl Sbbf {
     /// [`BloomError::LengthMismatch`] or [`BloomError::ChecksumMismatch`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BloomError> {
         let format = Format::SplitBlock;
-        let (header, bitset) = bytes
-            .split_first_chunk::<SBBF_HEADER_LEN>()
-            .ok_or(BloomError::TooShort {
-                format,
-                needed: SBBF_HEADER_LEN,
-                found: bytes.len(),
-            })?;
-        let [m0, m1, m2, m3, v0, v1, hash_id, reserved, b0, b1, b2, b3, c0, c1, c2, c3] = *header;
+        let (header, bitset) =
+            bytes
+                .split_first_chunk::<SBBF_HEADER_LEN>()
+                .ok_or(BloomError::TooShort {
+                    format,
+                    needed: SBBF_HEADER_LEN,
+                    found: bytes.len(),
+                })?;
+        let [
+            m0,
+            m1,
+            m2,
+            m3,
+            v0,
+            v1,
+            hash_id,
+            reserved,
+            b0,
+            b1,
+            b2,
+            b3,
+            c0,
+            c1,
+            c2,
+            c3,
+        ] = *header;
         if [m0, m1, m2, m3] != SBBF_MAGIC {
             return Err(BloomError::BadMagic {
                 format,
@@ -362,7 +380,10 @@ mod tests {
 
         let mut bad = good.clone();
         bad[0] = b'X';
-        assert!(matches!(Sbbf::from_bytes(&bad), Err(BloomError::BadMagic { .. })));
+        assert!(matches!(
+            Sbbf::from_bytes(&bad),
+            Err(BloomError::BadMagic { .. })
+        ));
         let mut bad = good.clone();
         bad[4] = 2;
         assert!(matches!(
@@ -373,29 +394,48 @@ mod tests {
         bad[6] = 1;
         assert!(matches!(
             Sbbf::from_bytes(&bad),
-            Err(BloomError::OutOfRange { field: "hash algorithm", offset: 6, .. })
+            Err(BloomError::OutOfRange {
+                field: "hash algorithm",
+                offset: 6,
+                ..
+            })
         ));
         let mut bad = good.clone();
         bad[8] = 0;
         assert!(matches!(
             Sbbf::from_bytes(&bad),
-            Err(BloomError::OutOfRange { field: "block count", found: 0, .. })
+            Err(BloomError::OutOfRange {
+                field: "block count",
+                found: 0,
+                ..
+            })
         ));
         let mut bad = good.clone();
         bad[8] = 3;
         assert!(matches!(
             Sbbf::from_bytes(&bad),
-            Err(BloomError::LengthMismatch { expected: 112, found: 80, .. })
+            Err(BloomError::LengthMismatch {
+                expected: 112,
+                found: 80,
+                ..
+            })
         ));
         let mut bad = good.clone();
         bad[20] ^= 0x10;
         assert!(matches!(
             Sbbf::from_bytes(&bad),
-            Err(BloomError::ChecksumMismatch { section: "bitset", .. })
+            Err(BloomError::ChecksumMismatch {
+                section: "bitset",
+                ..
+            })
         ));
         assert!(matches!(
             Sbbf::from_bytes(&good[..5]),
-            Err(BloomError::TooShort { needed: 16, found: 5, .. })
+            Err(BloomError::TooShort {
+                needed: 16,
+                found: 5,
+                ..
+            })
         ));
     }
 }

@@ -16,8 +16,8 @@
 use crate::error::{BloomError, Format};
 use crate::format::{
     FNV32_OFFSET_BASIS, FNV32_PRIME, TEMPO_BITSET_LEN_OFFSET, TEMPO_DEFAULT_FALSE_POSITIVE,
-    TEMPO_DEFAULT_SHARD_SIZE_BYTES, TEMPO_HEADER_LEN, TEMPO_K_OFFSET, TEMPO_M_OFFSET,
-    TEMPO_MAX_K, TEMPO_MAX_M_BITS, TEMPO_MAX_SHARD_COUNT, TEMPO_WORD_BITS,
+    TEMPO_DEFAULT_SHARD_SIZE_BYTES, TEMPO_HEADER_LEN, TEMPO_K_OFFSET, TEMPO_M_OFFSET, TEMPO_MAX_K,
+    TEMPO_MAX_M_BITS, TEMPO_MAX_SHARD_COUNT, TEMPO_WORD_BITS,
 };
 
 /// FNV-1 (not FNV-1a) 32-bit hash, as Go's `hash/fnv.New32` computes it.
@@ -257,13 +257,11 @@ fn float_to_u64(x: f64) -> u64 {
 /// Checked view of a shard's header: `(m, k, words)` where `words` is the bitset's word count.
 fn parse_header(bytes: &[u8]) -> Result<(u64, u64, usize), BloomError> {
     let format = Format::TempoShard;
-    let header: &[u8; TEMPO_HEADER_LEN] = bytes
-        .first_chunk()
-        .ok_or(BloomError::TooShort {
-            format,
-            needed: TEMPO_HEADER_LEN,
-            found: bytes.len(),
-        })?;
+    let header: &[u8; TEMPO_HEADER_LEN] = bytes.first_chunk().ok_or(BloomError::TooShort {
+        format,
+        needed: TEMPO_HEADER_LEN,
+        found: bytes.len(),
+    })?;
     let field = |offset: usize| {
         let mut word = [0u8; 8];
         word.copy_from_slice(&header[offset..offset + 8]);
@@ -578,10 +576,7 @@ impl ShardedBloom {
                 reason: "a filter has at most 1000 shards",
             });
         }
-        if let Some(index) = shards
-            .iter()
-            .position(|s| s.m != first.m || s.k != first.k)
-        {
+        if let Some(index) = shards.iter().position(|s| s.m != first.m || s.k != first.k) {
             return Err(BloomError::InconsistentShards {
                 index,
                 reason: "m or k differs from shard 0",
@@ -634,7 +629,10 @@ impl ShardedBloom {
 
     /// Encodes shard `index` (the bytes of `bloom-<index>`); empty if `index` is out of range.
     pub fn encode_shard(&self, index: usize) -> Vec<u8> {
-        self.shards.get(index).map(Shard::encode).unwrap_or_default()
+        self.shards
+            .get(index)
+            .map(Shard::encode)
+            .unwrap_or_default()
     }
 
     /// Encodes every shard, in `bloom-<i>` order.
@@ -665,23 +663,39 @@ mod tests {
         shard[15] = 0; // k = 0
         assert!(matches!(
             ShardView::parse(shard.as_slice()),
-            Err(BloomError::OutOfRange { field: "k", offset: 8, .. })
+            Err(BloomError::OutOfRange {
+                field: "k",
+                offset: 8,
+                ..
+            })
         ));
         shard[15] = 3;
         shard[23] = 64; // bitset length 64 != m 128
         assert!(matches!(
             ShardView::parse(shard.as_slice()),
-            Err(BloomError::HeaderMismatch { expected: 128, found: 64, .. })
+            Err(BloomError::HeaderMismatch {
+                expected: 128,
+                found: 64,
+                ..
+            })
         ));
         shard[23] = 128;
         shard.pop();
         assert!(matches!(
             ShardView::parse(shard.as_slice()),
-            Err(BloomError::LengthMismatch { expected: 40, found: 39, .. })
+            Err(BloomError::LengthMismatch {
+                expected: 40,
+                found: 39,
+                ..
+            })
         ));
         assert!(matches!(
             ShardView::parse(&shard[..10]),
-            Err(BloomError::TooShort { needed: 24, found: 10, .. })
+            Err(BloomError::TooShort {
+                needed: 24,
+                found: 10,
+                ..
+            })
         ));
     }
 
@@ -694,7 +708,10 @@ mod tests {
         let bytes = shard.encode();
         let view = ShardView::parse(bytes.as_slice()).unwrap();
         for i in 0u32..500 {
-            assert_eq!(view.contains(&i.to_le_bytes()), shard.contains(&i.to_le_bytes()));
+            assert_eq!(
+                view.contains(&i.to_le_bytes()),
+                shard.contains(&i.to_le_bytes())
+            );
         }
         assert_eq!(view.to_shard(), shard);
     }

@@ -1,6 +1,13 @@
 //! Property tests: no false negatives, the split-block filter's measured false-positive rate
 //! stays within 20 % of its target, and encodings round-trip.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)] // rates
+
 use bloom::Sbbf;
 use bloom::tempo::{Shard, ShardView, ShardedBloom, TempoBloomParams};
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! Tempo compatibility: the vectors and bloom shards in `$COMPAT_DIR/tempo/`, written by
 //! Tempo's own code, are read and reproduced exactly.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
+
 use std::path::{Path, PathBuf};
 
 use bloom::tempo::{
@@ -28,7 +30,10 @@ fn hex_id(s: &str) -> [u8; 16] {
 
 /// The single block folder under `<set>/blocks/single-tenant/`, or all of them.
 fn block_dirs(tempo: &Path, set: &str) -> Vec<PathBuf> {
-    let tenant = tempo.join("generated").join(set).join("blocks/single-tenant");
+    let tenant = tempo
+        .join("generated")
+        .join(set)
+        .join("blocks/single-tenant");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&tenant)
         .unwrap_or_else(|e| panic!("{}: {e}", tenant.display()))
         .map(|e| e.unwrap().path())
@@ -76,9 +81,15 @@ fn bloom_vectors_match_exactly() {
         vectors["estimatedObjects"].as_u64().unwrap(),
     )
     .unwrap();
-    assert_eq!(params.total_bits(), vectors["estimate_m_bits"].as_u64().unwrap());
+    assert_eq!(
+        params.total_bits(),
+        vectors["estimate_m_bits"].as_u64().unwrap()
+    );
     assert_eq!(params.k(), vectors["k"].as_u64().unwrap());
-    assert_eq!(params.shard_count() as u64, vectors["shardCount"].as_u64().unwrap());
+    assert_eq!(
+        params.shard_count() as u64,
+        vectors["shardCount"].as_u64().unwrap()
+    );
 
     let block = &block_dirs(&tempo, "vParquet5")[0];
     let shard_bytes = read_shard_files(block, params.shard_count());
@@ -96,7 +107,11 @@ fn bloom_vectors_match_exactly() {
         assert_eq!(u64::from(key.token()), v["fnv32_token"].as_u64().unwrap());
         for (count, shard) in v["shardForShardCount"].as_object().unwrap() {
             let count: usize = count.parse().unwrap();
-            assert_eq!(key.shard_index(count) as u64, shard.as_u64().unwrap(), "{id:02x?}");
+            assert_eq!(
+                key.shard_index(count) as u64,
+                shard.as_u64().unwrap(),
+                "{id:02x?}"
+            );
         }
         let expected: Vec<u64> = v["locations_k_unreduced"]
             .as_array()
@@ -151,7 +166,11 @@ fn shards_rebuild_byte_identical_for_every_block() {
             )
             .unwrap();
             for id in ids {
-                assert!(theirs.contains(id), "{}: {id:02x?} missing", block.display());
+                assert!(
+                    theirs.contains(id),
+                    "{}: {id:02x?} missing",
+                    block.display()
+                );
             }
 
             let mut ours = ShardedBloom::new(params);
@@ -161,7 +180,11 @@ fn shards_rebuild_byte_identical_for_every_block() {
             let encoded = ours.encode_shards();
             assert_eq!(encoded.len(), files.len());
             for (i, (a, b)) in encoded.iter().zip(&files).enumerate() {
-                assert!(a == b, "{}: bloom-{i} differs from Tempo's", block.display());
+                assert!(
+                    a == b,
+                    "{}: bloom-{i} differs from Tempo's",
+                    block.display()
+                );
             }
             for id in &absent {
                 assert_eq!(ours.contains(id), theirs.contains(id));
@@ -185,9 +208,18 @@ fn shipped_shards_decode() {
         // Re-encoding an owned copy gives the same bytes back.
         assert_eq!(shard.to_shard().encode(), bytes);
     }
-    for (version, m) in [("vparquet3", 819_200), ("vparquet4", 819_200), ("vparquet5", 8_388_608)] {
+    for (version, m) in [
+        ("vparquet3", 819_200),
+        ("vparquet4", 819_200),
+        ("vparquet5", 8_388_608),
+    ] {
         let dir = shipped.join(version).join("test-data/single-tenant");
-        let block = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+        let block = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let bytes = std::fs::read(block.join("bloom-0")).unwrap();
         let shard = ShardView::parse(bytes.as_slice()).unwrap();
         assert_eq!(shard.m(), m, "{version}");

@@ -25,24 +25,21 @@ use std::path::{Path, PathBuf};
 /// When `COMPAT_DIR` names a missing folder, or when it is unset while `CI` is set: in CI a
 /// missing compatibility folder must fail the run, never silently pass it.
 pub fn compat_dir(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("COMPAT_DIR") {
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            assert!(
-                dir.is_dir(),
-                "COMPAT_DIR={} is not a directory (test {test})",
-                dir.display()
-            );
-            Some(dir)
-        }
-        None => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "COMPAT_DIR is unset under CI (test {test}); .ci/run sets it"
-            );
-            eprintln!("skipped {test}: COMPAT_DIR is unset");
-            None
-        }
+    if let Some(dir) = std::env::var_os("COMPAT_DIR") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "COMPAT_DIR={} is not a directory (test {test})",
+            dir.display()
+        );
+        Some(dir)
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "COMPAT_DIR is unset under CI (test {test}); .ci/run sets it"
+        );
+        eprintln!("skipped {test}: COMPAT_DIR is unset");
+        None
     }
 }
 

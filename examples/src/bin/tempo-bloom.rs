@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use bloom::tempo::{ShardView, ShardedBloom, TempoBloomParams, TraceKey, shard_object_name};
 use clap::{Parser, Subcommand};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 #[derive(Parser)]
 #[command(version, about = "Build, inspect and query Tempo bloom shards")]
