@@ -13,7 +13,7 @@
 //!
 //! Decoding never panics on hostile bytes: every header field is range-checked before use and
 //! errors name the field, its offset and the expected and found values ([`BloomError`]). The
-//! byte layouts are documented once, in [`format`].
+//! byte layouts are documented once, in [`format`](mod@format).
 //!
 //! # Example
 //!
