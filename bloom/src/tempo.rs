@@ -38,23 +38,81 @@ pub fn fnv1_32(data: &[u8]) -> u32 {
 /// The four base hashes of bits-and-blooms v3 for `data`.
 ///
 /// `(h0, h1) = murmur3_x64_128(data)`, `(h2, h3) = murmur3_x64_128(data ++ [0x01])`, seed 0.
+/// Both come from one pass over the key: 16-byte keys (trace IDs) take a fused path that
+/// mixes the key's single murmur3 block once and finalises it twice; other lengths use the
+/// streaming hasher, reading the first hash off before adding the `0x01` byte.
 #[inline]
 pub fn base_hashes(data: &[u8]) -> [u64; 4] {
-    let (h0, h1) = mur3::murmurhash3_x64_128(data, 0);
-    // Trace IDs are 16 bytes: hash the extended key from a stack buffer without allocating.
-    let mut buf = [0u8; 64];
-    let (h2, h3) = if let Some(dst) = buf.get_mut(..=data.len()) {
-        let (key, last) = dst.split_at_mut(data.len());
-        key.copy_from_slice(data);
-        last.fill(1);
-        mur3::murmurhash3_x64_128(dst, 0)
-    } else {
-        let mut hasher = mur3::Hasher128::with_seed(0);
-        std::hash::Hasher::write(&mut hasher, data);
-        std::hash::Hasher::write(&mut hasher, &[1]);
-        hasher.finish128()
-    };
+    if let Ok(id) = <&[u8; 16]>::try_from(data) {
+        return base_hashes_16(id);
+    }
+    use std::hash::Hasher as _;
+    let mut hasher = mur3::Hasher128::with_seed(0);
+    hasher.write(data);
+    let (h0, h1) = hasher.finish128();
+    hasher.write(&[1]);
+    let (h2, h3) = hasher.finish128();
     [h0, h1, h2, h3]
+}
+
+const MURMUR_C1: u64 = 0x87c3_7b91_1142_53d5;
+const MURMUR_C2: u64 = 0x4cf5_ad43_2745_937f;
+
+#[inline]
+fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
+}
+
+#[inline]
+fn murmur_finish(mut h1: u64, mut h2: u64, len: u64) -> (u64, u64) {
+    h1 ^= len;
+    h2 ^= len;
+    h1 = h1.wrapping_add(h2);
+    h2 = h2.wrapping_add(h1);
+    h1 = fmix64(h1);
+    h2 = fmix64(h2);
+    h1 = h1.wrapping_add(h2);
+    h2 = h2.wrapping_add(h1);
+    (h1, h2)
+}
+
+/// [`base_hashes`] of a 16-byte key: murmur3 x64-128 (seed 0) of the key, and of the key
+/// followed by `0x01`, sharing the one block both inputs start with.
+#[inline]
+fn base_hashes_16(id: &[u8; 16]) -> [u64; 4] {
+    let (lo, hi) = id.split_at(8);
+    let mut k1 = u64::from_le_bytes(lo.try_into().unwrap_or_default());
+    let mut k2 = u64::from_le_bytes(hi.try_into().unwrap_or_default());
+    // The single 16-byte block, from seed 0.
+    k1 = k1
+        .wrapping_mul(MURMUR_C1)
+        .rotate_left(31)
+        .wrapping_mul(MURMUR_C2);
+    let mut h1 = k1;
+    h1 = h1.rotate_left(27).wrapping_mul(5).wrapping_add(0x52dc_e729);
+    k2 = k2
+        .wrapping_mul(MURMUR_C2)
+        .rotate_left(33)
+        .wrapping_mul(MURMUR_C1);
+    let mut h2 = k2;
+    h2 = h2
+        .rotate_left(31)
+        .wrapping_add(h1)
+        .wrapping_mul(5)
+        .wrapping_add(0x3849_5ab5);
+    // First hash: no tail, length 16.
+    let (a, b) = murmur_finish(h1, h2, 16);
+    // Second hash: a one-byte tail 0x01, length 17.
+    let tail = 1u64
+        .wrapping_mul(MURMUR_C1)
+        .rotate_left(31)
+        .wrapping_mul(MURMUR_C2);
+    let (c, d) = murmur_finish(h1 ^ tail, h2, 17);
+    [a, b, c, d]
 }
 
 /// The `i`-th unreduced bit location of bits-and-blooms' enhanced double hashing.
@@ -717,13 +775,41 @@ mod tests {
     }
 
     #[test]
-    fn long_keys_hash_like_short_ones() {
-        // Keys longer than the stack buffer go through the streaming hasher.
-        let long = vec![9u8; 200];
-        let mut joined = long.clone();
-        joined.push(1);
-        let expected = mur3::murmurhash3_x64_128(&joined, 0);
-        let h = base_hashes(&long);
-        assert_eq!((h[2], h[3]), expected);
+    fn fused_16_byte_hashes_equal_the_reference() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        for _ in 0..2000 {
+            let mut id = [0u8; 16];
+            for b in &mut id {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                *b = (state >> 56) as u8;
+            }
+            let mut joined = id.to_vec();
+            joined.push(1);
+            let h = base_hashes_16(&id);
+            assert_eq!((h[0], h[1]), mur3::murmurhash3_x64_128(&id, 0));
+            assert_eq!((h[2], h[3]), mur3::murmurhash3_x64_128(&joined, 0));
+        }
+    }
+
+    #[test]
+    fn streaming_hashes_equal_one_shot_hashes() {
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 200] {
+            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut joined = key.clone();
+            joined.push(1);
+            let h = base_hashes(&key);
+            assert_eq!(
+                (h[0], h[1]),
+                mur3::murmurhash3_x64_128(&key, 0),
+                "len {len}"
+            );
+            assert_eq!(
+                (h[2], h[3]),
+                mur3::murmurhash3_x64_128(&joined, 0),
+                "len {len}"
+            );
+        }
     }
 }

@@ -1,0 +1,102 @@
+//! Loki's chunk layout, written down once.
+//!
+//! # MemChunk file (versions 1-4)
+//!
+//! ```text
+//! offset 0   BE32   magic 0x012EE56A
+//! offset 4   u8     version (1..=4)
+//! offset 5   u8     codec id (see Codec)                        -- absent in V1 (gzip)
+//! [V4]       structured-metadata section, then BE32 CRC-32C of it
+//!              uvarint symbol_count                             -- never compressed
+//!              codec stream of symbol_count x (uvarint len, bytes)
+//!                (uncompressed in the WAL-checkpoint form)
+//! blocks     per block: codec stream of its entries, then BE32 CRC-32C of the stream
+//! metas      uvarint block_count
+//!            per block: uvarint entries, varint min_ts, varint max_ts, uvarint offset,
+//!                       [V3, V4] uvarint uncompressed_size, uvarint length
+//!            BE32 CRC-32C of the metas bytes
+//! trailer    V1-V3: BE64 metas_offset
+//!            V4:    BE64 sm_len, BE64 sm_offset, BE64 metas_len, BE64 metas_offset
+//! ```
+//!
+//! Offsets are absolute; lengths exclude the 4-byte CRC that follows each section.
+//!
+//! # Block payload (after decompression)
+//!
+//! ```text
+//! per entry: varint ts_ns, uvarint line_len, line bytes,
+//!            [V4] uvarint metadata_len, uvarint pair_count,
+//!                 pair_count x (uvarint name_symbol, uvarint value_symbol)
+//! ```
+//!
+//! # Head block (WAL checkpoint), first byte = head format
+//!
+//! ```text
+//! 3 (ordered):   u8 3, uvarint n, uvarint size, varint min_ts, varint max_ts,
+//!                n x (varint ts, uvarint len, line)
+//! 4 (unordered): u8 4, uvarint n, n x (varint ts, uvarint len, line)
+//! 5 (+metadata): as 4, each entry followed by uvarint pair_count and the pairs
+//!                (no metadata length prefix)
+//! ```
+//!
+//! # Stored object (object storage)
+//!
+//! ```text
+//! BE32   metadata_len (4 + stream length; older writers: stream length only)
+//! bytes  snappy framed stream of the metadata JSON + "\n"
+//! BE32   chunk_len
+//! bytes  MemChunk
+//! ```
+//!
+//! The CRC-32C of the whole object is the last part of its key.
+
+/// Every chunk starts with this big-endian magic number.
+pub const MAGIC: u32 = 0x012E_E56A;
+/// Chunk format V1: gzip implied, no codec byte, no uncompressed sizes.
+pub const V1: u8 = 1;
+/// Chunk format V2: codec byte, ordered head.
+pub const V2: u8 = 2;
+/// Chunk format V3: per-block uncompressed size (schema <= v12).
+pub const V3: u8 = 3;
+/// Chunk format V4: structured metadata with a symbol table (schema >= v13).
+pub const V4: u8 = 4;
+
+/// Head format 3: ordered head, entries must arrive in time order.
+pub const HEAD_ORDERED: u8 = 3;
+/// Head format 4: unordered head.
+pub const HEAD_UNORDERED: u8 = 4;
+/// Head format 5: unordered head with structured metadata.
+pub const HEAD_UNORDERED_WITH_METADATA: u8 = 5;
+
+/// Header length of V1 chunks (magic + version).
+pub const HEADER_LEN_V1: usize = 5;
+/// Header length of V2-V4 chunks (magic + version + codec).
+pub const HEADER_LEN: usize = 6;
+/// Length of every CRC-32C that follows a section.
+pub const CRC_LEN: usize = 4;
+/// Trailer length of V1-V3 chunks: BE64 metas offset.
+pub const TRAILER_LEN_V1_V3: usize = 8;
+/// Trailer length of V4 chunks: (sm_len, sm_offset, metas_len, metas_offset), BE64 each.
+pub const TRAILER_LEN_V4: usize = 32;
+
+/// Loki's default uncompressed block size (`ingester.chunks-block-size`).
+pub const DEFAULT_BLOCK_SIZE: usize = 256 * 1024;
+/// Loki's default compressed chunk target size (`ingester.chunk-target-size`).
+pub const DEFAULT_TARGET_SIZE: usize = 1536 * 1024;
+/// With a target size of 0, a chunk holds at most this many blocks.
+pub const BLOCKS_PER_CHUNK_WITHOUT_TARGET: usize = 10;
+/// Accounting bytes per structured-metadata pair (two u32 symbol references).
+pub const METADATA_PAIR_ACCOUNTING_BYTES: usize = 8;
+
+/// Longest line the reader accepts (Loki's `maxLineLength`).
+pub const MAX_LINE_LEN: u64 = 1 << 30;
+/// Largest decompressed block (or symbol section) the reader will produce. Loki cuts blocks
+/// at 256 KiB by default, plus at most one oversized line.
+pub const MAX_DECOMPRESSED_LEN: u64 = MAX_LINE_LEN + (16 << 20);
+
+/// Largest metadata JSON in a stored object.
+pub const MAX_OBJECT_METADATA_LEN: u64 = 16 << 20;
+/// The `encoding` value of a stored log chunk's metadata (`LogChunk`).
+pub const OBJECT_ENCODING_LOG_CHUNK: u64 = 129;
+/// The legacy `encoding` value (`GzipLogChunk`), still readable.
+pub const OBJECT_ENCODING_GZIP_LOG_CHUNK: u64 = 128;
