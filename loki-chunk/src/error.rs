@@ -161,6 +161,14 @@ pub enum ChunkError {
         /// The codec library's message.
         reason: String,
     },
+    /// A symbol is not valid UTF-8.
+    #[error("{section}: symbol at offset {offset} is not valid UTF-8")]
+    InvalidUtf8 {
+        /// Where.
+        section: Section,
+        /// Offset of the symbol's bytes.
+        offset: u64,
+    },
     /// An entry refers to a symbol the table does not hold.
     #[error("{section}: symbol reference {index} at offset {offset}, table has {symbols} symbols")]
     BadSymbolRef {

@@ -1,0 +1,137 @@
+//! Blocks: their metadata, and the entry payload inside one block.
+
+use std::ops::Range;
+
+use crate::cursor::{Cursor, put_uvarint, put_varint, uvarint_len};
+use crate::error::{ChunkError, Section};
+use crate::format::MAX_LINE_LEN;
+use crate::symbols::SymbolTable;
+
+/// Facts about one block, from the chunk's block metas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockMeta {
+    /// Number of entries the writer put in the block.
+    pub entries: u64,
+    /// Smallest entry timestamp (ns).
+    pub min_ts: i64,
+    /// Largest entry timestamp (ns).
+    pub max_ts: i64,
+    /// Absolute file offset of the block's compressed data. When the stored offset was wrong
+    /// (a historic writer bug Loki tolerates) this is where the block was actually found.
+    pub offset: u64,
+    /// Loki's uncompressed-size accounting for the block (0 in V1/V2 chunks).
+    pub uncompressed_size: u64,
+    /// Length of the compressed data, excluding the 4-byte CRC that follows it.
+    pub compressed_len: u64,
+}
+
+impl BlockMeta {
+    /// Whether the block may hold entries in the half-open range `[from, through)`.
+    pub fn overlaps(&self, from: i64, through: i64) -> bool {
+        self.max_ts >= from && self.min_ts < through
+    }
+}
+
+/// One decoded entry: ranges into the decoded block's payload and pair list.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEntry {
+    pub(crate) ts: i64,
+    pub(crate) line: Range<usize>,
+    pub(crate) pairs: Range<usize>,
+}
+
+/// A block's entries after decompression, as ranges into `payload` (no per-entry allocation).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DecodedBlock {
+    pub(crate) payload: Vec<u8>,
+    pub(crate) entries: Vec<RawEntry>,
+    pub(crate) pairs: Vec<(u32, u32)>,
+}
+
+impl DecodedBlock {
+    /// Parses `self.payload` (already decompressed) into entries. `with_metadata` is true for
+    /// V4 chunks. Offsets in errors are relative to the decompressed payload.
+    pub(crate) fn parse(
+        &mut self,
+        section: Section,
+        with_metadata: bool,
+        symbols: &SymbolTable,
+    ) -> Result<(), ChunkError> {
+        self.entries.clear();
+        self.pairs.clear();
+        let mut cur = Cursor::new(&self.payload, 0, section);
+        while !cur.is_empty() {
+            let ts = cur.varint()?;
+            let len = cur.uvarint_max("line length", MAX_LINE_LEN)?;
+            let start = cur.position();
+            cur.take_u64_len(len)?;
+            let line = start..cur.position();
+            let first_pair = self.pairs.len();
+            if with_metadata {
+                let section_len = cur.uvarint()?;
+                let section_offset = cur.offset();
+                let bytes = cur.take_u64_len(section_len)?;
+                let mut sm = Cursor::new(bytes, section_offset, section);
+                let count = sm.uvarint_max("metadata pair count", section_len)?;
+                for _ in 0..count {
+                    let name = symbol_ref(&mut sm, symbols)?;
+                    let value = symbol_ref(&mut sm, symbols)?;
+                    self.pairs.push((name, value));
+                }
+                if !sm.is_empty() {
+                    return Err(ChunkError::TrailingBytes {
+                        section,
+                        offset: sm.offset(),
+                        count: sm.remaining() as u64,
+                    });
+                }
+            }
+            self.entries.push(RawEntry {
+                ts,
+                line,
+                pairs: first_pair..self.pairs.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn symbol_ref(cur: &mut Cursor<'_>, symbols: &SymbolTable) -> Result<u32, ChunkError> {
+    let offset = cur.offset();
+    let index = cur.uvarint()?;
+    match u32::try_from(index) {
+        Ok(i) if (i as usize) < symbols.len() => Ok(i),
+        _ => Err(ChunkError::BadSymbolRef {
+            section: cur.section(),
+            offset,
+            index,
+            symbols: symbols.len() as u64,
+        }),
+    }
+}
+
+/// Appends one entry of a block payload.
+pub(crate) fn encode_entry(
+    out: &mut Vec<u8>,
+    ts: i64,
+    line: &[u8],
+    pairs: &[(u32, u32)],
+    with_metadata: bool,
+) {
+    put_varint(out, ts);
+    put_uvarint(out, line.len() as u64);
+    out.extend_from_slice(line);
+    if with_metadata {
+        let pairs_len: usize = pairs
+            .iter()
+            .map(|&(n, v)| uvarint_len(u64::from(n)) + uvarint_len(u64::from(v)))
+            .sum();
+        let section_len = uvarint_len(pairs.len() as u64) + pairs_len;
+        put_uvarint(out, section_len as u64);
+        put_uvarint(out, pairs.len() as u64);
+        for &(n, v) in pairs {
+            put_uvarint(out, u64::from(n));
+            put_uvarint(out, u64::from(v));
+        }
+    }
+}

@@ -1,0 +1,704 @@
+//! Opening chunks and iterating their entries.
+
+use std::ops::ControlFlow;
+
+use bytes::Bytes;
+
+use crate::block::{BlockMeta, DecodedBlock, RawEntry};
+use crate::codec::Codec;
+use crate::cursor::Cursor;
+use crate::entry::{Direction, Entry, EntryRef};
+use crate::error::{ChunkError, Section};
+use crate::format::{
+    CRC_LEN, HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, HEADER_LEN, HEADER_LEN_V1,
+    MAGIC, MAX_DECOMPRESSED_LEN, MAX_LINE_LEN, METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3,
+    TRAILER_LEN_V4, V1, V2, V3, V4,
+};
+use crate::symbols::SymbolTable;
+
+/// A block the reader left out because its checksum did not match (Loki skips such blocks
+/// silently; this reader reports them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedBlock {
+    /// Index of the block in the chunk's metas.
+    pub index: usize,
+    /// The block's metadata as stored.
+    pub meta: BlockMeta,
+    /// Why it was skipped.
+    pub error: ChunkError,
+}
+
+/// A line predicate pushed into decoding: entries whose line it rejects are never copied.
+pub type LineFilter<'f> = &'f dyn Fn(&[u8]) -> bool;
+
+/// What to read: a half-open time range `[from, through)`, a direction and an optional line
+/// predicate.
+#[derive(Clone, Copy)]
+pub struct Query<'f> {
+    /// Inclusive lower bound (ns).
+    pub from: i64,
+    /// Exclusive upper bound (ns).
+    pub through: i64,
+    /// Iteration order.
+    pub direction: Direction,
+    /// Lines this rejects are skipped before anything is copied.
+    pub filter: Option<LineFilter<'f>>,
+}
+
+impl std::fmt::Debug for Query<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("from", &self.from)
+            .field("through", &self.through)
+            .field("direction", &self.direction)
+            .field("filter", &self.filter.is_some())
+            .finish()
+    }
+}
+
+impl Default for Query<'_> {
+    fn default() -> Self {
+        Self::all()
+    }
+}
+
+impl<'f> Query<'f> {
+    /// Every entry, forward.
+    pub fn all() -> Self {
+        Self {
+            from: i64::MIN,
+            through: i64::MAX,
+            direction: Direction::Forward,
+            filter: None,
+        }
+    }
+
+    /// Entries in `[from, through)`, forward.
+    pub fn range(from: i64, through: i64) -> Self {
+        Self {
+            from,
+            through,
+            ..Self::all()
+        }
+    }
+
+    /// The same query in `direction`.
+    #[must_use]
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// The same query keeping only lines `filter` accepts.
+    #[must_use]
+    pub fn filter(mut self, filter: LineFilter<'f>) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    fn accepts(&self, ts: i64, line: &[u8]) -> bool {
+        ts >= self.from && ts < self.through && self.filter.is_none_or(|f| f(line))
+    }
+}
+
+/// An opened chunk: header, symbol table and block metas checked; blocks are decompressed
+/// only when iterated.
+///
+/// Opening checks, in order: length, magic, version, codec, the trailer's section offsets, the
+/// metas checksum, the V4 symbol-table checksum, then every block's bounds and checksum. A bad
+/// header, trailer, metas or symbol table rejects the chunk; a block whose checksum does not
+/// match is skipped and listed in [`Chunk::skipped_blocks`].
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    data: Bytes,
+    version: u8,
+    codec: Codec,
+    symbols: SymbolTable,
+    blocks: Vec<BlockMeta>,
+    skipped: Vec<SkippedBlock>,
+    head: Option<DecodedBlock>,
+    head_format: Option<u8>,
+}
+
+/// Where the sections of a chunk are.
+struct Layout {
+    header_len: usize,
+    symbols: Option<(usize, usize)>,
+    metas: (usize, usize),
+    blocks_end: usize,
+}
+
+fn crc_at(data: &[u8], section: Section, offset: usize) -> Result<u32, ChunkError> {
+    Cursor::new(
+        data.get(offset..).unwrap_or_default(),
+        offset as u64,
+        section,
+    )
+    .be32()
+}
+
+fn check_crc(data: &[u8], section: Section, start: usize, len: usize) -> Result<(), ChunkError> {
+    let covered = data.get(start..start + len).ok_or(ChunkError::Truncated {
+        section,
+        offset: start as u64,
+        needed: len as u64,
+        available: data.len().saturating_sub(start) as u64,
+    })?;
+    let stored = crc_at(data, section, start + len)?;
+    let computed = crc32c::crc32c(covered);
+    if stored == computed {
+        Ok(())
+    } else {
+        Err(ChunkError::ChecksumMismatch {
+            section,
+            offset: (start + len) as u64,
+            expected: stored,
+            found: computed,
+        })
+    }
+}
+
+impl Chunk {
+    /// Opens a chunk (any version 1-4, any codec).
+    ///
+    /// # Errors
+    ///
+    /// A [`ChunkError`] naming the section, offset and values when the header, trailer,
+    /// metas or symbol table is corrupt or truncated. Blocks with a bad checksum do not fail
+    /// the open; see [`Chunk::skipped_blocks`].
+    pub fn open(data: impl Into<Bytes>) -> Result<Self, ChunkError> {
+        Self::open_inner(data.into(), true)
+    }
+
+    /// Opens the two parts of a WAL checkpoint: the chunk (whose V4 symbol table is stored
+    /// uncompressed) and its serialised head block. Head entries are iterated with the blocks.
+    ///
+    /// # Errors
+    ///
+    /// As [`Chunk::open`], and a [`ChunkError`] with [`Section::HeadBlock`] for a corrupt head.
+    pub fn open_checkpoint(
+        chunk: impl Into<Bytes>,
+        head: impl AsRef<[u8]>,
+    ) -> Result<Self, ChunkError> {
+        let mut c = Self::open_inner(chunk.into(), false)?;
+        let (format, block) = c.decode_head(head.as_ref())?;
+        c.head_format = Some(format);
+        c.head = (!block.entries.is_empty()).then_some(block);
+        Ok(c)
+    }
+
+    fn layout(data: &[u8]) -> Result<(u8, Codec, Layout), ChunkError> {
+        let mut cur = Cursor::new(data, 0, Section::Header);
+        let magic = cur.be32()?;
+        if magic != MAGIC {
+            return Err(ChunkError::BadMagic {
+                expected: MAGIC,
+                found: magic,
+            });
+        }
+        let version = cur.u8()?;
+        if !(V1..=V4).contains(&version) {
+            return Err(ChunkError::UnsupportedVersion { found: version });
+        }
+        let (codec, header_len) = if version == V1 {
+            (Codec::Gzip, HEADER_LEN_V1)
+        } else {
+            let id = cur.u8()?;
+            (
+                Codec::from_id(id).ok_or(ChunkError::UnsupportedCodec { found: id })?,
+                HEADER_LEN,
+            )
+        };
+        let trailer_len = if version == V4 {
+            TRAILER_LEN_V4
+        } else {
+            TRAILER_LEN_V1_V3
+        };
+        // The smallest chunk: header, metas (count varint) + CRC, trailer.
+        let min_len = header_len + 1 + CRC_LEN + trailer_len;
+        if data.len() < min_len {
+            return Err(ChunkError::Truncated {
+                section: Section::Trailer,
+                offset: header_len as u64,
+                needed: (min_len - header_len) as u64,
+                available: (data.len() - header_len.min(data.len())) as u64,
+            });
+        }
+        let trailer_start = data.len() - trailer_len;
+        let mut t = Cursor::new(
+            data.get(trailer_start..).unwrap_or_default(),
+            trailer_start as u64,
+            Section::Trailer,
+        );
+        // A section [offset, offset + len) followed by its CRC must sit between the header
+        // and the trailer.
+        let section_bounds = |field: &'static str, field_offset: u64, offset: u64, len: u64| {
+            let limit = (trailer_start - CRC_LEN) as u64;
+            if offset < header_len as u64 || offset > limit {
+                return Err(ChunkError::OutOfRange {
+                    section: Section::Trailer,
+                    field,
+                    offset: field_offset,
+                    limit,
+                    found: offset,
+                });
+            }
+            if len > limit - offset {
+                return Err(ChunkError::OutOfRange {
+                    section: Section::Trailer,
+                    field: "section length",
+                    offset: field_offset,
+                    limit: limit - offset,
+                    found: len,
+                });
+            }
+            // Both fit in usize: they are below data.len().
+            Ok((
+                usize::try_from(offset).unwrap_or(0),
+                usize::try_from(len).unwrap_or(0),
+            ))
+        };
+        let layout = if version == V4 {
+            let sm_len = t.be64()?;
+            let sm_offset = t.be64()?;
+            let metas_len = t.be64()?;
+            let metas_offset = t.be64()?;
+            let base = trailer_start as u64;
+            let symbols = section_bounds("symbol table offset", base + 8, sm_offset, sm_len)?;
+            let metas = section_bounds("metas offset", base + 24, metas_offset, metas_len)?;
+            Layout {
+                header_len,
+                symbols: Some(symbols),
+                metas,
+                blocks_end: metas.0,
+            }
+        } else {
+            let metas_offset = t.be64()?;
+            let metas_len = (trailer_start - CRC_LEN) as u64 - metas_offset.min(u64::MAX / 2);
+            let metas = section_bounds(
+                "metas offset",
+                trailer_start as u64,
+                metas_offset,
+                metas_len.min(u64::MAX / 2),
+            )?;
+            Layout {
+                header_len,
+                symbols: None,
+                metas,
+                blocks_end: metas.0,
+            }
+        };
+        Ok((version, codec, layout))
+    }
+
+    fn open_inner(data: Bytes, symbols_compressed: bool) -> Result<Self, ChunkError> {
+        let (version, codec, layout) = Self::layout(&data)?;
+        let (metas_offset, metas_len) = layout.metas;
+        check_crc(&data, Section::Metas, metas_offset, metas_len)?;
+        let mut first_block_start = layout.header_len;
+        let symbols = if let Some((sm_offset, sm_len)) = layout.symbols {
+            check_crc(&data, Section::SymbolTable, sm_offset, sm_len)?;
+            first_block_start = sm_offset + sm_len + CRC_LEN;
+            let section = data.get(sm_offset..sm_offset + sm_len).unwrap_or_default();
+            let section_codec = if symbols_compressed {
+                codec
+            } else {
+                Codec::None
+            };
+            SymbolTable::decode(section, sm_offset as u64, section_codec)?
+        } else {
+            SymbolTable::default()
+        };
+
+        let metas = data
+            .get(metas_offset..metas_offset + metas_len)
+            .unwrap_or_default();
+        let mut cur = Cursor::new(metas, metas_offset as u64, Section::Metas);
+        // Each block meta takes at least five bytes.
+        let count = cur.uvarint_max("block count", metas_len as u64 / 5)?;
+        let mut blocks = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut skipped = Vec::new();
+        let mut expected_start = first_block_start;
+        for index in 0..usize::try_from(count).unwrap_or(0) {
+            let entries = cur.uvarint()?;
+            let min_ts = cur.varint()?;
+            let max_ts = cur.varint()?;
+            let offset_field = cur.offset();
+            let offset = cur.uvarint()?;
+            let uncompressed_size = if version >= V3 { cur.uvarint()? } else { 0 };
+            let compressed_len = cur.uvarint()?;
+            let mut meta = BlockMeta {
+                entries,
+                min_ts,
+                max_ts,
+                offset,
+                uncompressed_size,
+                compressed_len,
+            };
+            let section = Section::Block(index);
+            let fits = |start: u64| {
+                start >= first_block_start as u64
+                    && compressed_len <= layout.blocks_end as u64
+                    && start <= layout.blocks_end as u64 - compressed_len
+                    && layout.blocks_end as u64 - compressed_len - start >= CRC_LEN as u64
+            };
+            let crc_ok = |start: u64| {
+                let (s, l) = (
+                    usize::try_from(start).unwrap_or(usize::MAX),
+                    usize::try_from(compressed_len).unwrap_or(usize::MAX),
+                );
+                check_crc(&data, section, s, l)
+            };
+            // Loki tolerates one historic writer bug: a wrong stored offset, retried at the
+            // offset the block must have (4 bytes after the previous block's data).
+            let expected = expected_start as u64;
+            let outcome = if fits(offset) {
+                match crc_ok(offset) {
+                    Ok(()) => Ok(offset),
+                    Err(e) if offset != expected && fits(expected) && crc_ok(expected).is_ok() => {
+                        drop(e);
+                        Ok(expected)
+                    }
+                    Err(e) => Err(e),
+                }
+            } else if offset != expected && fits(expected) {
+                crc_ok(expected).map(|()| expected)
+            } else {
+                return Err(ChunkError::OutOfRange {
+                    section: Section::Metas,
+                    field: "block offset + length",
+                    offset: offset_field,
+                    limit: layout.blocks_end as u64,
+                    found: offset.saturating_add(compressed_len),
+                });
+            };
+            match outcome {
+                Ok(start) => {
+                    meta.offset = start;
+                    blocks.push(meta);
+                }
+                Err(error) => skipped.push(SkippedBlock { index, meta, error }),
+            }
+            let start = usize::try_from(meta.offset).unwrap_or(0);
+            let len = usize::try_from(compressed_len).unwrap_or(0);
+            expected_start = start + len + CRC_LEN;
+        }
+        Ok(Self {
+            data,
+            version,
+            codec,
+            symbols,
+            blocks,
+            skipped,
+            head: None,
+            head_format: None,
+        })
+    }
+
+    fn decode_head(&self, head: &[u8]) -> Result<(u8, DecodedBlock), ChunkError> {
+        let section = Section::HeadBlock;
+        let mut cur = Cursor::new(head, 0, section);
+        let format = cur.u8()?;
+        let allowed: &[u8] = match self.version {
+            V4 => &[HEAD_UNORDERED_WITH_METADATA],
+            V1 | V2 => &[HEAD_ORDERED, HEAD_UNORDERED],
+            _ => &[HEAD_ORDERED, HEAD_UNORDERED],
+        };
+        if !allowed.contains(&format) {
+            return Err(ChunkError::BadHeadFormat {
+                section,
+                offset: 0,
+                expected: if self.version == V4 {
+                    "5 for V4 chunks"
+                } else {
+                    "3 or 4 for V1-V3 chunks"
+                },
+                found: format,
+            });
+        }
+        // Each entry takes at least two bytes (ts and length varints).
+        let count = cur.uvarint_max("head entry count", head.len() as u64 / 2)?;
+        if format == HEAD_ORDERED {
+            cur.uvarint()?; // size
+            cur.varint()?; // min ts
+            cur.varint()?; // max ts
+        }
+        let mut block = DecodedBlock::default();
+        block.payload.reserve(head.len());
+        for _ in 0..count {
+            let ts = cur.varint()?;
+            let len = cur.uvarint_max("line length", MAX_LINE_LEN)?;
+            let line = cur.take_u64_len(len)?;
+            let start = block.payload.len();
+            block.payload.extend_from_slice(line);
+            let first_pair = block.pairs.len();
+            if format == HEAD_UNORDERED_WITH_METADATA {
+                let pairs = cur.uvarint_max("metadata pair count", cur.remaining() as u64)?;
+                for _ in 0..pairs {
+                    let mut one = || -> Result<u32, ChunkError> {
+                        let offset = cur.offset();
+                        let index = cur.uvarint()?;
+                        u32::try_from(index)
+                            .ok()
+                            .filter(|&i| (i as usize) < self.symbols.len())
+                            .ok_or(ChunkError::BadSymbolRef {
+                                section,
+                                offset,
+                                index,
+                                symbols: self.symbols.len() as u64,
+                            })
+                    };
+                    let name = one()?;
+                    let value = one()?;
+                    block.pairs.push((name, value));
+                }
+            }
+            block.entries.push(RawEntry {
+                ts,
+                line: start..block.payload.len(),
+                pairs: first_pair..block.pairs.len(),
+            });
+        }
+        if !cur.is_empty() {
+            return Err(ChunkError::TrailingBytes {
+                section,
+                offset: cur.offset(),
+                count: cur.remaining() as u64,
+            });
+        }
+        Ok((format, block))
+    }
+
+    /// The chunk format version (1-4).
+    pub fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The codec of the blocks (gzip for V1).
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// The chunk's bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The V4 symbol table (empty before V4).
+    pub fn symbols(&self) -> &SymbolTable {
+        &self.symbols
+    }
+
+    /// Metadata of the blocks that passed their checksum, in stored order.
+    pub fn blocks(&self) -> &[BlockMeta] {
+        &self.blocks
+    }
+
+    /// Blocks left out because their checksum did not match.
+    pub fn skipped_blocks(&self) -> &[SkippedBlock] {
+        &self.skipped
+    }
+
+    /// The head format of a checkpoint's head block, if opened with
+    /// [`Chunk::open_checkpoint`].
+    pub fn head_format(&self) -> Option<u8> {
+        self.head_format
+    }
+
+    /// Number of entries in a checkpoint's head block.
+    pub fn head_entries(&self) -> usize {
+        self.head.as_ref().map_or(0, |h| h.entries.len())
+    }
+
+    /// Entries in the readable blocks (and the head), from the block metas.
+    pub fn entry_count(&self) -> u64 {
+        self.blocks.iter().map(|b| b.entries).sum::<u64>() + self.head_entries() as u64
+    }
+
+    /// Smallest and largest timestamp over the readable blocks and the head, if any.
+    pub fn bounds(&self) -> Option<(i64, i64)> {
+        let blocks = self.blocks.iter().map(|b| (b.min_ts, b.max_ts));
+        let head = self.head.iter().flat_map(|h| {
+            let min = h.entries.iter().map(|e| e.ts).min();
+            let max = h.entries.iter().map(|e| e.ts).max();
+            min.zip(max)
+        });
+        blocks
+            .chain(head)
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    }
+
+    /// Loki's `UncompressedSize()`: the readable blocks' uncompressed sizes, plus the symbol
+    /// strings in V4, plus a checkpoint head's size (line bytes, and 8 bytes per metadata
+    /// pair in head format 5).
+    pub fn uncompressed_size(&self) -> u64 {
+        let symbols: usize = self.symbols.symbols().iter().map(String::len).sum();
+        let head = self.head.as_ref().map_or(0, |h| {
+            h.payload.len() + h.pairs.len() * METADATA_PAIR_ACCOUNTING_BYTES
+        });
+        self.blocks.iter().map(|b| b.uncompressed_size).sum::<u64>() + (symbols + head) as u64
+    }
+
+    /// Decompresses and parses block `meta` into `out`.
+    fn decode_block(
+        &self,
+        index: usize,
+        meta: &BlockMeta,
+        out: &mut DecodedBlock,
+    ) -> Result<(), ChunkError> {
+        let section = Section::Block(index);
+        let start = usize::try_from(meta.offset).unwrap_or(usize::MAX);
+        let len = usize::try_from(meta.compressed_len).unwrap_or(usize::MAX);
+        let compressed =
+            self.data
+                .get(start..start.saturating_add(len))
+                .ok_or(ChunkError::Truncated {
+                    section,
+                    offset: meta.offset,
+                    needed: meta.compressed_len,
+                    available: self.data.len().saturating_sub(start) as u64,
+                })?;
+        self.codec
+            .decompress_into(compressed, &mut out.payload, MAX_DECOMPRESSED_LEN)
+            .map_err(|reason| ChunkError::Decompress {
+                section,
+                codec: self.codec,
+                offset: meta.offset,
+                reason,
+            })?;
+        out.parse(section, self.version == V4, &self.symbols)
+    }
+
+    fn entry_ref<'s>(&'s self, block: &'s DecodedBlock, e: &RawEntry) -> EntryRef<'s> {
+        EntryRef {
+            ts: e.ts,
+            line: block.payload.get(e.line.clone()).unwrap_or_default(),
+            pairs: block.pairs.get(e.pairs.clone()).unwrap_or_default(),
+            symbols: &self.symbols,
+        }
+    }
+
+    /// Calls `f` for every entry `query` selects, in its direction, without copying lines.
+    /// `f` returns [`ControlFlow::Break`] to stop early.
+    ///
+    /// Blocks that are in time order are decoded one at a time; blocks that overlap (only in
+    /// chunks written without Loki's final rebuild) are decoded together and merged by
+    /// timestamp. Entries with equal timestamps from different overlapping blocks come out in
+    /// block order (Loki leaves that order unspecified).
+    ///
+    /// # Errors
+    ///
+    /// A [`ChunkError`] if a block whose checksum matched fails to decompress or parse.
+    pub fn for_each<F>(&self, query: Query<'_>, mut f: F) -> Result<(), ChunkError>
+    where
+        F: FnMut(EntryRef<'_>) -> ControlFlow<()>,
+    {
+        let selected: Vec<(usize, &BlockMeta)> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.overlaps(query.from, query.through))
+            .collect();
+        let head_overlaps = self.head.as_ref().is_some_and(|h| {
+            h.entries
+                .iter()
+                .any(|e| e.ts >= query.from && e.ts < query.through)
+        });
+        let sequential = self.head.is_none()
+            && selected
+                .windows(2)
+                .all(|w| matches!(w, [(_, a), (_, b)] if a.max_ts <= b.min_ts));
+        if sequential {
+            let mut block = DecodedBlock::default();
+            let visit = |index: usize,
+                         meta: &BlockMeta,
+                         block: &mut DecodedBlock,
+                         f: &mut F|
+             -> Result<ControlFlow<()>, ChunkError> {
+                self.decode_block(index, meta, block)?;
+                let mut emit = |e: &RawEntry| {
+                    let r = self.entry_ref(block, e);
+                    if query.accepts(r.ts, r.line) {
+                        f(r)
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                };
+                let flow = match query.direction {
+                    Direction::Forward => block.entries.iter().try_for_each(&mut emit),
+                    Direction::Backward => block.entries.iter().rev().try_for_each(&mut emit),
+                };
+                Ok(flow)
+            };
+            let order: Box<dyn Iterator<Item = &(usize, &BlockMeta)>> = match query.direction {
+                Direction::Forward => Box::new(selected.iter()),
+                Direction::Backward => Box::new(selected.iter().rev()),
+            };
+            for &(index, meta) in order {
+                if visit(index, meta, &mut block, &mut f)?.is_break() {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+
+        // Overlapping or unsorted blocks (or a checkpoint head): decode everything selected
+        // and merge by timestamp, ties in block order.
+        let mut decoded = Vec::with_capacity(selected.len() + 1);
+        for &(index, meta) in &selected {
+            let mut block = DecodedBlock::default();
+            self.decode_block(index, meta, &mut block)?;
+            decoded.push(block);
+        }
+        let mut order: Vec<(i64, usize, usize)> = Vec::new();
+        let mut add = |b: usize, block: &DecodedBlock| {
+            for (i, e) in block.entries.iter().enumerate() {
+                if e.ts >= query.from && e.ts < query.through {
+                    order.push((e.ts, b, i));
+                }
+            }
+        };
+        for (b, block) in decoded.iter().enumerate() {
+            add(b, block);
+        }
+        if let (true, Some(head)) = (head_overlaps, self.head.as_ref()) {
+            add(decoded.len(), head);
+        }
+        // Stable: ties keep block order, and stored order within a block.
+        order.sort_by_key(|&(ts, _, _)| ts);
+        let lookup = |b: usize| decoded.get(b).or(self.head.as_ref());
+        let mut emit = |&(_, b, i): &(i64, usize, usize)| {
+            let Some(block) = lookup(b) else {
+                return ControlFlow::Continue(());
+            };
+            let Some(e) = block.entries.get(i) else {
+                return ControlFlow::Continue(());
+            };
+            let r = self.entry_ref(block, e);
+            if query.filter.is_none_or(|p| p(r.line)) {
+                f(r)
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let _ = match query.direction {
+            Direction::Forward => order.iter().try_for_each(&mut emit),
+            Direction::Backward => order.iter().rev().try_for_each(&mut emit),
+        };
+        Ok(())
+    }
+
+    /// Every entry `query` selects, copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Chunk::for_each`].
+    pub fn entries(&self, query: Query<'_>) -> Result<Vec<Entry>, ChunkError> {
+        let mut out = Vec::new();
+        self.for_each(query, |e| {
+            out.push(e.to_entry());
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+}
