@@ -156,9 +156,12 @@ impl TraceKey {
     /// A `shard_count` of 0 is treated as 1.
     #[inline]
     pub fn shard_index(&self, shard_count: usize) -> usize {
-        // A u32 token always fits in usize on the 32- and 64-bit targets this crate supports.
-        let token = usize::try_from(self.token).unwrap_or(usize::MAX);
-        token % shard_count.max(1)
+        // Shard counts are at most 1000, so 32-bit arithmetic suffices (and a 32-bit division
+        // is several times cheaper than a 64-bit one); larger counts take the wide path.
+        match u32::try_from(shard_count.max(1)) {
+            Ok(count) => (self.token % count) as usize,
+            Err(_) => usize::try_from(self.token).unwrap_or(0) % shard_count,
+        }
     }
 
     /// The bits-and-blooms base hashes.
