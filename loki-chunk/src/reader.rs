@@ -12,7 +12,7 @@ use crate::error::{ChunkError, Section};
 use crate::format::{
     CRC_LEN, HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, HEADER_LEN, HEADER_LEN_V1,
     MAGIC, MAX_DECOMPRESSED_LEN, MAX_LINE_LEN, METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3,
-    TRAILER_LEN_V4, V1, V2, V3, V4,
+    TRAILER_LEN_V4, V1, V3, V4,
 };
 use crate::symbols::SymbolTable;
 
@@ -401,7 +401,6 @@ impl Chunk {
         let format = cur.u8()?;
         let allowed: &[u8] = match self.version {
             V4 => &[HEAD_UNORDERED_WITH_METADATA],
-            V1 | V2 => &[HEAD_ORDERED, HEAD_UNORDERED],
             _ => &[HEAD_ORDERED, HEAD_UNORDERED],
         };
         if !allowed.contains(&format) {
@@ -510,6 +509,16 @@ impl Chunk {
         self.head.as_ref().map_or(0, |h| h.entries.len())
     }
 
+    /// A checkpoint head's entries in stored order, copied (empty without a head).
+    pub(crate) fn head_entry_list(&self) -> Vec<Entry> {
+        self.head.as_ref().map_or_else(Vec::new, |h| {
+            h.entries
+                .iter()
+                .map(|e| self.entry_ref(h, e).to_entry())
+                .collect()
+        })
+    }
+
     /// Entries in the readable blocks (and the head), from the block metas.
     pub fn entry_count(&self) -> u64 {
         self.blocks.iter().map(|b| b.entries).sum::<u64>() + self.head_entries() as u64
@@ -518,7 +527,7 @@ impl Chunk {
     /// Smallest and largest timestamp over the readable blocks and the head, if any.
     pub fn bounds(&self) -> Option<(i64, i64)> {
         let blocks = self.blocks.iter().map(|b| (b.min_ts, b.max_ts));
-        let head = self.head.iter().flat_map(|h| {
+        let head = self.head.iter().filter_map(|h| {
             let min = h.entries.iter().map(|e| e.ts).min();
             let max = h.entries.iter().map(|e| e.ts).max();
             min.zip(max)

@@ -15,8 +15,8 @@ use crate::format::MAX_DECOMPRESSED_LEN;
 /// Normalises a structured-metadata name the way Loki's reader does (the OTLP to Prometheus
 /// label-name rules): characters outside `[A-Za-z0-9_]` become `_`, runs of `_` after the
 /// first character collapse to one, a leading digit gets a `key_` prefix and a single
-/// leading `_` a `key` prefix. Names that are already valid and have no repeated
-/// underscores are returned unchanged (borrowed).
+/// leading `_` a `key` prefix. Reserved names of the form `__x__`, and names that are already
+/// valid with no repeated underscores, are returned unchanged (borrowed).
 ///
 /// ```
 /// use loki_chunk::symbols::normalize_name;
@@ -27,8 +27,13 @@ use crate::format::MAX_DECOMPRESSED_LEN;
 /// ```
 pub fn normalize_name(name: &str) -> std::borrow::Cow<'_, str> {
     let valid = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // Reserved names (`__name__`, `__stream_shard__`) are kept as they are.
+    let reserved = name.len() > 4 && name.starts_with("__") && name.ends_with("__");
+    if reserved && name.chars().all(valid) {
+        return std::borrow::Cow::Borrowed(name);
+    }
     let starts_ok = !name.starts_with(|c: char| c.is_ascii_digit())
-        && !(name.starts_with('_') && !name.starts_with("__"));
+        && (!name.starts_with('_') || name.starts_with("__"));
     if starts_ok && name.chars().all(valid) && !name.get(1..).is_some_and(|r| r.contains("__")) {
         return std::borrow::Cow::Borrowed(name);
     }
@@ -176,19 +181,6 @@ impl Symbolizer {
         i
     }
 
-    pub(crate) fn get(&self, index: u32) -> &str {
-        self.symbols.get(index as usize).map_or("", String::as_str)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.symbols.len()
-    }
-
-    /// Uncompressed size of the symbol section (count varint + list).
-    pub(crate) fn uncompressed_len(&self) -> usize {
-        uvarint_len(self.symbols.len() as u64) + self.list_bytes
-    }
-
     /// Bytes of the symbol strings alone (Loki counts these towards a V4 chunk's
     /// uncompressed size).
     pub(crate) fn string_bytes(&self) -> usize {
@@ -240,16 +232,13 @@ mod tests {
         for x in ["trace_id", "abc", "user", "", "abc", "ünï"] {
             s.add(x);
         }
-        assert_eq!(s.len(), 5);
+        assert_eq!(s.symbols().len(), 5);
         for codec in [Codec::None, Codec::Snappy, Codec::Gzip] {
             let mut out = Vec::new();
             s.encode_into(codec, &mut out).unwrap();
             let t = SymbolTable::decode(&out, 6, codec).unwrap();
             assert_eq!(t.symbols(), s.symbols());
         }
-        let mut out = Vec::new();
-        s.encode_into(Codec::None, &mut out).unwrap();
-        assert_eq!(out.len(), s.uncompressed_len());
     }
 
     #[test]
