@@ -13,6 +13,8 @@
 //! * [`Shard`] is an owned, mutable shard (decode, insert, encode).
 //! * [`TraceKey`] holds the hashes of one ID, so a lookup across many blocks hashes once.
 
+use std::hash::Hasher as _;
+
 use crate::error::{BloomError, Format};
 use crate::format::{
     FNV32_OFFSET_BASIS, FNV32_PRIME, TEMPO_BITSET_LEN_OFFSET, TEMPO_DEFAULT_FALSE_POSITIVE,
@@ -46,7 +48,6 @@ pub fn base_hashes(data: &[u8]) -> [u64; 4] {
     if let Ok(id) = <&[u8; 16]>::try_from(data) {
         return base_hashes_16(id);
     }
-    use std::hash::Hasher as _;
     let mut hasher = mur3::Hasher128::with_seed(0);
     hasher.write(data);
     let (h0, h1) = hasher.finish128();
@@ -708,6 +709,7 @@ pub fn shard_object_name(index: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_possible_truncation)] // test inputs are built from small counters
 mod tests {
     use super::*;
 

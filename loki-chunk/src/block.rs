@@ -40,15 +40,26 @@ pub(crate) struct RawEntry {
     pub(crate) pairs: Range<usize>,
 }
 
-/// A block's entries after decompression, as ranges into `payload` (no per-entry allocation).
+/// A block's entries after decompression, as ranges into its payload (no per-entry
+/// allocation). The payload is `payload`, or, for uncompressed blocks, the range `borrowed` of
+/// the chunk's own bytes (nothing is copied).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DecodedBlock {
     pub(crate) payload: Vec<u8>,
+    pub(crate) borrowed: Option<Range<usize>>,
     pub(crate) entries: Vec<RawEntry>,
     pub(crate) pairs: Vec<(u32, u32)>,
 }
 
 impl DecodedBlock {
+    /// The payload bytes, given the chunk's bytes (for a borrowed payload).
+    pub(crate) fn bytes<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
+        match &self.borrowed {
+            Some(r) => chunk.get(r.clone()).unwrap_or_default(),
+            None => &self.payload,
+        }
+    }
+
     /// Parses `self.payload` (already decompressed) into entries. `with_metadata` is true for
     /// V4 chunks. Offsets in errors are relative to the decompressed payload.
     pub(crate) fn parse(
@@ -57,9 +68,38 @@ impl DecodedBlock {
         with_metadata: bool,
         symbols: &SymbolTable,
     ) -> Result<(), ChunkError> {
+        self.borrowed = None;
+        let payload = std::mem::take(&mut self.payload);
+        let result = self.parse_slice(&payload, 0, section, with_metadata, symbols);
+        self.payload = payload;
+        result
+    }
+
+    /// Parses `chunk[range]` in place (an uncompressed block); error offsets are absolute.
+    pub(crate) fn parse_borrowed(
+        &mut self,
+        chunk: &[u8],
+        range: Range<usize>,
+        section: Section,
+        with_metadata: bool,
+        symbols: &SymbolTable,
+    ) -> Result<(), ChunkError> {
+        let payload = chunk.get(range.clone()).unwrap_or_default();
+        self.borrowed = Some(range.clone());
+        self.parse_slice(payload, range.start as u64, section, with_metadata, symbols)
+    }
+
+    fn parse_slice(
+        &mut self,
+        payload: &[u8],
+        base: u64,
+        section: Section,
+        with_metadata: bool,
+        symbols: &SymbolTable,
+    ) -> Result<(), ChunkError> {
         self.entries.clear();
         self.pairs.clear();
-        let mut cur = Cursor::new(&self.payload, 0, section);
+        let mut cur = Cursor::new(payload, base, section);
         while !cur.is_empty() {
             let ts = cur.varint()?;
             let len = cur.uvarint_max("line length", MAX_LINE_LEN)?;

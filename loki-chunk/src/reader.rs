@@ -567,6 +567,15 @@ impl Chunk {
                     needed: meta.compressed_len,
                     available: self.data.len().saturating_sub(start) as u64,
                 })?;
+        if self.codec == Codec::None {
+            return out.parse_borrowed(
+                &self.data,
+                start..start + compressed.len(),
+                section,
+                self.version == V4,
+                &self.symbols,
+            );
+        }
         self.codec
             .decompress_into(compressed, &mut out.payload, MAX_DECOMPRESSED_LEN)
             .map_err(|reason| ChunkError::Decompress {
@@ -581,7 +590,7 @@ impl Chunk {
     fn entry_ref<'s>(&'s self, block: &'s DecodedBlock, e: &RawEntry) -> EntryRef<'s> {
         EntryRef {
             ts: e.ts,
-            line: block.payload.get(e.line.clone()).unwrap_or_default(),
+            line: block.bytes(&self.data).get(e.line.clone()).unwrap_or_default(),
             pairs: block.pairs.get(e.pairs.clone()).unwrap_or_default(),
             symbols: &self.symbols,
         }
