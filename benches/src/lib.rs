@@ -138,16 +138,24 @@ pub mod raw {
         out.clear();
         match codec {
             Codec::Gzip => {
-                flate2::read::GzDecoder::new(data).read_to_end(out).expect("valid");
+                flate2::read::GzDecoder::new(data)
+                    .read_to_end(out)
+                    .expect("valid");
             }
             Codec::Flate => {
-                flate2::read::DeflateDecoder::new(data).read_to_end(out).expect("valid");
+                flate2::read::DeflateDecoder::new(data)
+                    .read_to_end(out)
+                    .expect("valid");
             }
             Codec::Snappy => {
-                snap::read::FrameDecoder::new(data).read_to_end(out).expect("valid");
+                snap::read::FrameDecoder::new(data)
+                    .read_to_end(out)
+                    .expect("valid");
             }
             Codec::Lz4_64k | Codec::Lz4_256k | Codec::Lz4_1M | Codec::Lz4_4M => {
-                lz4_flex::frame::FrameDecoder::new(data).read_to_end(out).expect("valid");
+                lz4_flex::frame::FrameDecoder::new(data)
+                    .read_to_end(out)
+                    .expect("valid");
             }
             Codec::Zstd => {
                 zstd::stream::read::Decoder::new(data)

@@ -1,6 +1,6 @@
 //! Blocks: their metadata, and the entry payload inside one block.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use crate::cursor::{Cursor, put_uvarint, put_varint, uvarint_len};
 use crate::error::{ChunkError, Section};
@@ -99,41 +99,78 @@ impl DecodedBlock {
     ) -> Result<(), ChunkError> {
         self.entries.clear();
         self.pairs.clear();
-        let mut cur = Cursor::new(payload, base, section);
-        while !cur.is_empty() {
-            let ts = cur.varint()?;
-            let len = cur.uvarint_max("line length", MAX_LINE_LEN)?;
-            let start = cur.position();
-            cur.take_u64_len(len)?;
-            let line = start..cur.position();
-            let first_pair = self.pairs.len();
-            if with_metadata {
-                let section_len = cur.uvarint()?;
-                let section_offset = cur.offset();
-                let bytes = cur.take_u64_len(section_len)?;
-                let mut sm = Cursor::new(bytes, section_offset, section);
-                let count = sm.uvarint_max("metadata pair count", section_len)?;
-                for _ in 0..count {
-                    let name = symbol_ref(&mut sm, symbols)?;
-                    let value = symbol_ref(&mut sm, symbols)?;
-                    self.pairs.push((name, value));
-                }
-                if !sm.is_empty() {
-                    return Err(ChunkError::TrailingBytes {
-                        section,
-                        offset: sm.offset(),
-                        count: sm.remaining() as u64,
-                    });
-                }
-            }
-            self.entries.push(RawEntry {
-                ts,
-                line,
-                pairs: first_pair..self.pairs.len(),
-            });
-        }
+        let (entries, pairs) = (&mut self.entries, &mut self.pairs);
+        let mut scratch = Vec::new();
+        let _: ControlFlow<()> = scan(
+            payload,
+            base,
+            section,
+            with_metadata,
+            symbols,
+            &mut scratch,
+            |ts, line, entry_pairs| {
+                let first = pairs.len();
+                pairs.extend_from_slice(entry_pairs);
+                entries.push(RawEntry {
+                    ts,
+                    line,
+                    pairs: first..pairs.len(),
+                });
+                ControlFlow::Continue(())
+            },
+        )?;
         Ok(())
     }
+}
+
+/// Walks the entries of a decompressed block payload, calling `f` with each entry's
+/// timestamp, line range (within `payload`) and metadata pairs, without allocating per
+/// entry: `pairs` is a scratch buffer reused for every entry. `base` is the absolute offset
+/// of `payload` for error reports (0 for decompressed data).
+pub(crate) fn scan<F>(
+    payload: &[u8],
+    base: u64,
+    section: Section,
+    with_metadata: bool,
+    symbols: &SymbolTable,
+    pairs: &mut Vec<(u32, u32)>,
+    mut f: F,
+) -> Result<ControlFlow<()>, ChunkError>
+where
+    F: FnMut(i64, Range<usize>, &[(u32, u32)]) -> ControlFlow<()>,
+{
+    let mut cur = Cursor::new(payload, base, section);
+    while !cur.is_empty() {
+        let ts = cur.varint()?;
+        let len = cur.uvarint_max("line length", MAX_LINE_LEN)?;
+        let start = cur.position();
+        cur.take_u64_len(len)?;
+        let line = start..cur.position();
+        pairs.clear();
+        if with_metadata {
+            let section_len = cur.uvarint()?;
+            let section_offset = cur.offset();
+            let bytes = cur.take_u64_len(section_len)?;
+            let mut sm = Cursor::new(bytes, section_offset, section);
+            let count = sm.uvarint_max("metadata pair count", section_len)?;
+            for _ in 0..count {
+                let name = symbol_ref(&mut sm, symbols)?;
+                let value = symbol_ref(&mut sm, symbols)?;
+                pairs.push((name, value));
+            }
+            if !sm.is_empty() {
+                return Err(ChunkError::TrailingBytes {
+                    section,
+                    offset: sm.offset(),
+                    count: sm.remaining() as u64,
+                });
+            }
+        }
+        if f(ts, line, pairs).is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 fn symbol_ref(cur: &mut Cursor<'_>, symbols: &SymbolTable) -> Result<u32, ChunkError> {

@@ -1,26 +1,31 @@
 //! The head block: entries appended since the last cut, before compression.
+//!
+//! Lines and metadata pairs live in two arenas; a slot list, kept sorted by timestamp (equal
+//! timestamps in arrival order), points into them. In-order appends push a slot; an
+//! out-of-order append inserts one at its binary-searched place, and duplicates are found
+//! among the slots with the same timestamp. No allocation per entry.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::block::encode_entry;
 use crate::cursor::{put_uvarint, put_varint};
 use crate::error::ChunkError;
-use crate::format::{
-    HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, METADATA_PAIR_ACCOUNTING_BYTES,
-};
+use crate::format::{HEAD_ORDERED, HEAD_UNORDERED_WITH_METADATA, METADATA_PAIR_ACCOUNTING_BYTES};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HeadEntry {
-    pub(crate) line: Vec<u8>,
-    pub(crate) pairs: Vec<(u32, u32)>,
+#[derive(Debug, Clone)]
+struct Slot {
+    ts: i64,
+    line: Range<usize>,
+    pairs: Range<usize>,
 }
 
 /// Entries by timestamp; equal timestamps keep arrival order.
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
     format: u8,
-    entries: BTreeMap<i64, Vec<HeadEntry>>,
-    count: usize,
+    lines: Vec<u8>,
+    pairs: Vec<(u32, u32)>,
+    slots: Vec<Slot>,
     /// Loki's accounting: line bytes, plus 8 per metadata pair in format 5.
     size: usize,
 }
@@ -36,18 +41,19 @@ impl Head {
     pub(crate) fn new(format: u8) -> Self {
         Self {
             format,
-            entries: BTreeMap::new(),
-            count: 0,
+            lines: Vec::new(),
+            pairs: Vec::new(),
+            slots: Vec::new(),
             size: 0,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.count == 0
+        self.slots.is_empty()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.count
+        self.slots.len()
     }
 
     pub(crate) fn size(&self) -> usize {
@@ -55,14 +61,19 @@ impl Head {
     }
 
     pub(crate) fn bounds(&self) -> Option<(i64, i64)> {
-        Some((
-            *self.entries.first_key_value()?.0,
-            *self.entries.last_key_value()?.0,
-        ))
+        Some((self.slots.first()?.ts, self.slots.last()?.ts))
     }
 
     pub(crate) fn pair_count(&self) -> usize {
-        self.entries.values().flatten().map(|e| e.pairs.len()).sum()
+        self.pairs.len()
+    }
+
+    fn line(&self, slot: &Slot) -> &[u8] {
+        self.lines.get(slot.line.clone()).unwrap_or_default()
+    }
+
+    fn slot_pairs(&self, slot: &Slot) -> &[(u32, u32)] {
+        self.pairs.get(slot.pairs.clone()).unwrap_or_default()
     }
 
     /// Appends an entry. The ordered format rejects entries older than its newest one;
@@ -71,64 +82,80 @@ impl Head {
         &mut self,
         ts: i64,
         line: &[u8],
-        pairs: Vec<(u32, u32)>,
+        pairs: &[(u32, u32)],
     ) -> Result<HeadAppend, ChunkError> {
+        let newest = self.slots.last().map(|s| s.ts);
         if self.format == HEAD_ORDERED
-            && let Some((_, newest)) = self.bounds().filter(|&(_, newest)| ts < newest)
+            && let Some(newest) = newest.filter(|&n| ts < n)
         {
             return Err(ChunkError::OutOfOrder { ts, newest });
         }
         let pairs = if self.format == HEAD_UNORDERED_WITH_METADATA {
             pairs
         } else {
-            Vec::new()
+            &[]
         };
-        let slot = self.entries.entry(ts).or_default();
-        if self.format != HEAD_ORDERED && slot.iter().any(|e| e.line == line && e.pairs == pairs) {
-            return Ok(HeadAppend::Duplicate);
+        // Slots with this timestamp are `first..end`; a new one goes at `end`.
+        let end = if newest.is_none_or(|n| ts >= n) {
+            self.slots.len()
+        } else {
+            self.slots.partition_point(|s| s.ts <= ts)
+        };
+        if self.format != HEAD_ORDERED && newest.is_some_and(|n| ts <= n) {
+            let first = self.slots[..end].partition_point(|s| s.ts < ts);
+            let duplicate = self.slots[first..end]
+                .iter()
+                .any(|s| self.line(s) == line && self.slot_pairs(s) == pairs);
+            if duplicate {
+                return Ok(HeadAppend::Duplicate);
+            }
         }
         self.size += line.len() + pairs.len() * METADATA_PAIR_ACCOUNTING_BYTES;
-        self.count += 1;
-        slot.push(HeadEntry {
-            line: line.to_vec(),
-            pairs,
-        });
+        let slot = Slot {
+            ts,
+            line: self.lines.len()..self.lines.len() + line.len(),
+            pairs: self.pairs.len()..self.pairs.len() + pairs.len(),
+        };
+        self.lines.extend_from_slice(line);
+        self.pairs.extend_from_slice(pairs);
+        self.slots.insert(end, slot);
         Ok(HeadAppend::Stored)
     }
 
     /// Entries in timestamp order (arrival order within a timestamp).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &HeadEntry)> {
-        self.entries
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &[u8], &[(u32, u32)])> {
+        self.slots
             .iter()
-            .flat_map(|(&ts, list)| list.iter().map(move |e| (ts, e)))
+            .map(|s| (s.ts, self.line(s), self.slot_pairs(s)))
     }
 
     /// The block payload of the head's entries.
     pub(crate) fn encode_block(&self, with_metadata: bool, out: &mut Vec<u8>) {
         out.clear();
-        for (ts, e) in self.iter() {
-            encode_entry(out, ts, &e.line, &e.pairs, with_metadata);
+        out.reserve(self.lines.len() + self.slots.len() * 12 + self.pairs.len() * 4);
+        for (ts, line, pairs) in self.iter() {
+            encode_entry(out, ts, line, pairs, with_metadata);
         }
     }
 
     /// The checkpoint form of the head (head formats 3, 4 and 5).
     pub(crate) fn encode_checkpoint(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.size + 16 * self.count + 32);
+        let mut out = Vec::with_capacity(self.lines.len() + 16 * self.slots.len() + 32);
         out.push(self.format);
-        put_uvarint(&mut out, self.count as u64);
+        put_uvarint(&mut out, self.slots.len() as u64);
         if self.format == HEAD_ORDERED {
             let (min, max) = self.bounds().unwrap_or((0, 0));
             put_uvarint(&mut out, self.size as u64);
             put_varint(&mut out, min);
             put_varint(&mut out, max);
         }
-        for (ts, e) in self.iter() {
+        for (ts, line, pairs) in self.iter() {
             put_varint(&mut out, ts);
-            put_uvarint(&mut out, e.line.len() as u64);
-            out.extend_from_slice(&e.line);
+            put_uvarint(&mut out, line.len() as u64);
+            out.extend_from_slice(line);
             if self.format == HEAD_UNORDERED_WITH_METADATA {
-                put_uvarint(&mut out, e.pairs.len() as u64);
-                for &(n, v) in &e.pairs {
+                put_uvarint(&mut out, pairs.len() as u64);
+                for &(n, v) in pairs {
                     put_uvarint(&mut out, u64::from(n));
                     put_uvarint(&mut out, u64::from(v));
                 }
@@ -137,15 +164,18 @@ impl Head {
         out
     }
 
+    /// Empties the head, keeping its buffers for the next block.
     pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-        self.count = 0;
+        self.lines.clear();
+        self.pairs.clear();
+        self.slots.clear();
         self.size = 0;
     }
 }
 
 /// Whether `format` is a head format a chunk of `version` may use.
 pub(crate) fn valid_head_format(version: u8, format: u8) -> bool {
+    use crate::format::HEAD_UNORDERED;
     match version {
         4 => format == HEAD_UNORDERED_WITH_METADATA,
         2 => format == HEAD_ORDERED,

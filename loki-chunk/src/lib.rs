@@ -1,4 +1,45 @@
-//! Grafana Loki's chunk format.
+//! Grafana Loki's chunk format, read and written byte-compatibly.
+//!
+//! * [`Chunk`] opens any chunk Loki reads — format V1 to V4, every codec (none, gzip, snappy,
+//!   LZ4 in four block sizes, flate, zstd) — and iterates its entries forward or backward over
+//!   a half-open time range, with an optional line predicate pushed into decoding. It also
+//!   opens the WAL-checkpoint pair (chunk + head block).
+//! * [`ChunkWriter`] writes V4 (structured metadata), V3 and V2 chunks the way Loki's
+//!   `MemChunk` does: same block cuts, duplicate and out-of-order rules, size accounting,
+//!   `SpaceFor` answer and `Close()` rebuild of overlapping blocks; and checkpoints.
+//!
+//! Untrusted bytes never panic. Opening checks length, magic, version, codec, section
+//! offsets, the metas checksum and the symbol-table checksum, each failure a typed
+//! [`ChunkError`] naming the [`Section`], offset and expected and found values. A block whose
+//! checksum does not match is skipped and reported in [`Chunk::skipped_blocks`] (Loki skips it
+//! silently); a truncated chunk is an error (Loki's decoder panics). Every decompression is
+//! bounded. The layout is written down once, in [`format`](mod@format).
+//!
+//! # Example
+//!
+//! ```
+//! use std::ops::ControlFlow;
+//! use loki_chunk::{Chunk, ChunkWriter, Codec, Direction, Query, WriterOptions};
+//!
+//! // Write a V4 chunk with Loki's defaults and snappy blocks.
+//! let mut writer = ChunkWriter::new(WriterOptions::v4(Codec::Snappy))?;
+//! let _ = writer.append(1_000, b"level=info msg=\"started\"", &[])?;
+//! let _ = writer.append(3_000, b"level=error msg=\"failed\"", &[("trace_id", "4bf92f35")])?;
+//! let _ = writer.append(2_000, b"level=info msg=\"working\"", &[])?; // out of order is fine
+//! let bytes = writer.finish()?;
+//!
+//! // Read it back: errors only, newest first, nothing copied.
+//! let chunk = Chunk::open(bytes)?;
+//! let errors = |line: &[u8]| line.starts_with(b"level=error");
+//! let query = Query::range(0, 10_000).direction(Direction::Backward).filter(&errors);
+//! chunk.for_each(query, |entry| {
+//!     assert_eq!(entry.ts, 3_000);
+//!     assert_eq!(entry.structured_metadata().next(), Some(("trace_id", "4bf92f35")));
+//!     ControlFlow::Continue(())
+//! })?;
+//! assert_eq!(chunk.entries(Query::all())?.len(), 3);
+//! # Ok::<(), loki_chunk::ChunkError>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod block;

@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use bytes::Bytes;
 
-use crate::block::{BlockMeta, DecodedBlock, RawEntry};
+use crate::block::{BlockMeta, DecodedBlock, RawEntry, scan};
 use crate::codec::Codec;
 use crate::cursor::Cursor;
 use crate::entry::{Direction, Entry, EntryRef};
@@ -548,8 +548,8 @@ impl Chunk {
         self.blocks.iter().map(|b| b.uncompressed_size).sum::<u64>() + (symbols + head) as u64
     }
 
-    /// Decompresses and parses block `meta` into `out`.
-    fn decode_block(
+    /// Decompresses block `meta` into `out` (an uncompressed block is borrowed, not copied).
+    fn load_block(
         &self,
         index: usize,
         meta: &BlockMeta,
@@ -568,14 +568,10 @@ impl Chunk {
                     available: self.data.len().saturating_sub(start) as u64,
                 })?;
         if self.codec == Codec::None {
-            return out.parse_borrowed(
-                &self.data,
-                start..start + compressed.len(),
-                section,
-                self.version == V4,
-                &self.symbols,
-            );
+            out.borrowed = Some(start..start + compressed.len());
+            return Ok(());
         }
+        out.borrowed = None;
         self.codec
             .decompress_into(compressed, &mut out.payload, MAX_DECOMPRESSED_LEN)
             .map_err(|reason| ChunkError::Decompress {
@@ -583,14 +579,37 @@ impl Chunk {
                 codec: self.codec,
                 offset: meta.offset,
                 reason,
-            })?;
-        out.parse(section, self.version == V4, &self.symbols)
+            })
+    }
+
+    /// Decompresses and indexes block `meta` into `out`.
+    fn decode_block(
+        &self,
+        index: usize,
+        meta: &BlockMeta,
+        out: &mut DecodedBlock,
+    ) -> Result<(), ChunkError> {
+        self.load_block(index, meta, out)?;
+        let section = Section::Block(index);
+        match out.borrowed.clone() {
+            Some(range) => out.parse_borrowed(
+                &self.data,
+                range,
+                section,
+                self.version == V4,
+                &self.symbols,
+            ),
+            None => out.parse(section, self.version == V4, &self.symbols),
+        }
     }
 
     fn entry_ref<'s>(&'s self, block: &'s DecodedBlock, e: &RawEntry) -> EntryRef<'s> {
         EntryRef {
             ts: e.ts,
-            line: block.bytes(&self.data).get(e.line.clone()).unwrap_or_default(),
+            line: block
+                .bytes(&self.data)
+                .get(e.line.clone())
+                .unwrap_or_default(),
             pairs: block.pairs.get(e.pairs.clone()).unwrap_or_default(),
             symbols: &self.symbols,
         }
@@ -628,13 +647,43 @@ impl Chunk {
                 .all(|w| matches!(w, [(_, a), (_, b)] if a.max_ts <= b.min_ts));
         if sequential {
             let mut block = DecodedBlock::default();
+            let mut pairs = Vec::new();
             let visit = |index: usize,
                          meta: &BlockMeta,
                          block: &mut DecodedBlock,
+                         pairs: &mut Vec<(u32, u32)>,
                          f: &mut F|
              -> Result<ControlFlow<()>, ChunkError> {
+                if query.direction == Direction::Forward {
+                    // Forward: walk the payload once, calling `f` as entries are parsed.
+                    self.load_block(index, meta, block)?;
+                    let payload = block.bytes(&self.data);
+                    let base = block.borrowed.as_ref().map_or(0, |r| r.start as u64);
+                    return scan(
+                        payload,
+                        base,
+                        Section::Block(index),
+                        self.version == V4,
+                        &self.symbols,
+                        pairs,
+                        |ts, line, entry_pairs| {
+                            let line = payload.get(line).unwrap_or_default();
+                            if query.accepts(ts, line) {
+                                f(EntryRef {
+                                    ts,
+                                    line,
+                                    pairs: entry_pairs,
+                                    symbols: &self.symbols,
+                                })
+                            } else {
+                                ControlFlow::Continue(())
+                            }
+                        },
+                    );
+                }
+                // Backward: index the block, then walk the index in reverse.
                 self.decode_block(index, meta, block)?;
-                let mut emit = |e: &RawEntry| {
+                let emit = |e: &RawEntry| {
                     let r = self.entry_ref(block, e);
                     if query.accepts(r.ts, r.line) {
                         f(r)
@@ -642,18 +691,14 @@ impl Chunk {
                         ControlFlow::Continue(())
                     }
                 };
-                let flow = match query.direction {
-                    Direction::Forward => block.entries.iter().try_for_each(&mut emit),
-                    Direction::Backward => block.entries.iter().rev().try_for_each(&mut emit),
-                };
-                Ok(flow)
+                Ok(block.entries.iter().rev().try_for_each(emit))
             };
             let order: Box<dyn Iterator<Item = &(usize, &BlockMeta)>> = match query.direction {
                 Direction::Forward => Box::new(selected.iter()),
                 Direction::Backward => Box::new(selected.iter().rev()),
             };
             for &(index, meta) in order {
-                if visit(index, meta, &mut block, &mut f)?.is_break() {
+                if visit(index, meta, &mut block, &mut pairs, &mut f)?.is_break() {
                     break;
                 }
             }

@@ -219,7 +219,7 @@ impl ChunkWriter {
             });
         }
         let pairs = self.symbolize(metadata);
-        let outcome = self.head.append(ts, line, pairs)?;
+        let outcome = self.head.append(ts, line, &pairs)?;
         if self.head.size() >= self.opts.block_size {
             self.cut_block()?;
         }
