@@ -100,3 +100,11 @@ pub const MAX_OBJECT_METADATA_LEN: u64 = 16 << 20;
 pub const OBJECT_ENCODING_LOG_CHUNK: u64 = 129;
 /// The legacy `encoding` value (`GzipLogChunk`), still readable.
 pub const OBJECT_ENCODING_GZIP_LOG_CHUNK: u64 = 128;
+
+/// Bytes of each of a stored object's two BE32 length fields.
+pub const OBJECT_LEN_FIELD_LEN: usize = 4;
+/// Longest snappy stream holding a stored object's metadata. Snappy framing adds 8 bytes per
+/// 64 KiB chunk, so twice the largest accepted metadata is far more than any writer needs.
+pub const MAX_OBJECT_METADATA_STREAM_LEN: u64 = 2 * MAX_OBJECT_METADATA_LEN;
+/// The value of the `__name__` label Loki adds to a stored chunk's `metric` labels.
+pub const OBJECT_METRIC_NAME: &str = "logs";

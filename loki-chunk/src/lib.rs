@@ -2,7 +2,9 @@
 //!
 //! * [`labels`]: stream label sets ([`LabelSet`]) in Prometheus/Loki selector syntax, printed
 //!   canonically, and Loki's stream fingerprint.
-//! * [`codec`], [`format`], [`error`]: the compression codecs, the byte layouts and the error
+//! * [`storage`]: the object-storage wrapper around a flushed chunk ([`StoredChunk`],
+//!   [`ChunkMetadata`]) and its key ([`ObjectKey`]), reproduced byte for byte.
+//! * [`codec`], [`format`](mod@format), [`error`]: the compression codecs, the byte layouts and the error
 //!   type.
 #![forbid(unsafe_code)]
 
@@ -12,7 +14,9 @@ pub(crate) mod cursor;
 pub mod error;
 pub mod format;
 pub mod labels;
+pub mod storage;
 
 pub use codec::Codec;
 pub use error::{ChunkError, Section};
 pub use labels::LabelSet;
+pub use storage::{ChunkMetadata, EncodedObject, KeySchema, ObjectKey, StoredChunk, encode_object};
