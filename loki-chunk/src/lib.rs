@@ -13,6 +13,7 @@ pub mod codec;
 pub(crate) mod cursor;
 pub mod error;
 pub mod format;
+pub mod fuzzing;
 pub mod labels;
 pub mod storage;
 

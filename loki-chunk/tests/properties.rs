@@ -95,3 +95,87 @@ proptest! {
         prop_assert_eq!(decoded.encode().unwrap(), encoded);
     }
 }
+
+/// A valid object to mutate.
+fn seed_object() -> Vec<u8> {
+    let stream = LabelSet::parse(r#"{app="api", env="prod", q="a\"<&>\n"}"#).unwrap();
+    let meta = ChunkMetadata::new("fake", &stream, 1_710_071_999_999, 1_710_072_000_073);
+    encode_object(&meta, b"\x01\x2e\xe5\x6a\x04\x04chunk")
+        .unwrap()
+        .bytes
+}
+
+proptest! {
+    // The fuzz entry points on mutated inputs: they must never panic.
+    #[test]
+    fn stored_object_entry_point_survives_mutations(
+        edits in vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..4), 1..6),
+    ) {
+        let mut bytes = seed_object();
+        for (at, byte, kind) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = at.index(bytes.len());
+            match kind {
+                0 => bytes[i] = byte,
+                1 => bytes.truncate(i),
+                2 => bytes.insert(i, byte),
+                _ => {
+                    bytes.remove(i);
+                }
+            }
+        }
+        loki_chunk::fuzzing::stored_object(&bytes);
+    }
+
+    #[test]
+    fn labels_entry_point_survives_any_text(
+        text in r#"\{[ a-z_=",\\\t\n\}xu0-9é]{0,40}"#,
+    ) {
+        loki_chunk::fuzzing::labels(text.as_bytes());
+    }
+}
+
+/// An object around arbitrary metadata bytes (framed as Loki frames its JSON).
+fn wrap(metadata: &[u8], chunk: &[u8]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    loki_chunk::Codec::Snappy
+        .compress_into(metadata, &mut stream)
+        .unwrap();
+    let mut out = u32::try_from(stream.len() + 4)
+        .unwrap()
+        .to_be_bytes()
+        .to_vec();
+    out.extend_from_slice(&stream);
+    out.extend_from_slice(&u32::try_from(chunk.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(chunk);
+    out
+}
+
+proptest! {
+    #[test]
+    fn stored_object_entry_point_survives_mutated_json(
+        edits in vec((any::<prop::sample::Index>(), r#"[0-9a-z"{}:,.\-\\ <]"#, 0u8..3), 1..4),
+    ) {
+        let stream = LabelSet::parse(r#"{app="api", env="prod"}"#).unwrap();
+        let mut meta = ChunkMetadata::new("fake", &stream, 1_710_071_999_999, 1_710_072_000_073);
+        meta.ingested_at = Some(12);
+        let mut json = meta.to_json();
+        for (at, text, kind) in edits {
+            let mut i = at.index(json.len());
+            while !json.is_char_boundary(i) {
+                i -= 1;
+            }
+            match kind {
+                0 => json.insert_str(i, &text),
+                1 => {
+                    json.remove(i.min(json.len().saturating_sub(1)));
+                }
+                _ => json.replace_range(i..json.len().min(i + 1), &text),
+            }
+        }
+        json.push('\n');
+        loki_chunk::fuzzing::stored_object(&wrap(json.as_bytes(), b"chunk"));
+    }
+}
