@@ -17,13 +17,16 @@
 //!
 //! * the metadata JSON is rendered by hand in the field order and number/string formatting of
 //!   Loki's Go encoder ([`ChunkMetadata::to_json`]);
-//! * the snappy stream comes from `snap`'s frame encoder, whose choices match golang/snappy's
-//!   buffered writer: the stream identifier, one chunk per 64 KiB of input, each chunk
-//!   compressed with the same block algorithm (hash-table size, skip heuristic and copy
-//!   encoding) and stored *uncompressed* (chunk type 0x01) whenever compression would save less
-//!   than 1/8 of it. Loki's metadata documents are small and rarely compress by 1/8, so their
-//!   streams are usually one uncompressed chunk; the compatibility tests check every object
-//!   of Loki's vectors byte for byte.
+//! * the snappy stream comes from `snap`'s frame encoder, whose choices are those of
+//!   golang/snappy's buffered writer (which Loki uses): the stream identifier, one chunk per
+//!   64 KiB of input, each chunk compressed with the same block algorithm (hash-table sizing,
+//!   skip heuristic, literal and copy encoding) and stored *uncompressed* (chunk type 0x01,
+//!   with the masked CRC-32C of the data) whenever compression would save less than 1/8 of
+//!   it. Loki's metadata documents are small and rarely compress by 1/8, so their streams are
+//!   usually one uncompressed chunk, as in every Loki vector; the compatibility tests check
+//!   those objects byte for byte. A metadata stream that does compress (long repetitive
+//!   label values) relies on the two block compressors agreeing, which was established by
+//!   comparing their algorithms, not by a Go-written vector.
 //!
 //! ```
 //! use loki_chunk::storage::{ChunkMetadata, KeySchema, StoredChunk, encode_object};
@@ -418,6 +421,19 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn small_metadata_is_one_uncompressed_snappy_chunk_as_loki_writes_it() {
+        let json = format!("{}\n", sample().to_json());
+        let object = encode_object(&sample(), b"").unwrap().bytes;
+        let stream = &object[4..object.len() - 4];
+        assert_eq!(stream[..10], *b"\xff\x06\x00\x00sNaPpY");
+        assert_eq!(stream[10], 0x01, "uncompressed data chunk");
+        let chunk_len = u32::from_le_bytes([stream[11], stream[12], stream[13], 0]) as usize;
+        assert_eq!(chunk_len, 4 + json.len());
+        assert_eq!(&stream[18..], json.as_bytes());
+        assert_eq!(stream.len(), 10 + 4 + 4 + json.len());
     }
 
     #[test]
