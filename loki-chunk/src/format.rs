@@ -90,9 +90,26 @@ pub const METADATA_PAIR_ACCOUNTING_BYTES: usize = 8;
 
 /// Longest line the reader accepts (Loki's `maxLineLength`).
 pub const MAX_LINE_LEN: u64 = 1 << 30;
-/// Largest decompressed block (or symbol section) the reader will produce. Loki cuts blocks
-/// at 256 KiB by default, plus at most one oversized line.
+/// Largest decompressed block the reader will ever produce: one maximal line plus slack.
 pub const MAX_DECOMPRESSED_LEN: u64 = MAX_LINE_LEN + (16 << 20);
+/// Largest decompressed block of a V1/V2 chunk, whose metas do not record block sizes. Loki
+/// cuts blocks at 256 KiB by default (plus one line past it); this leaves room for lines up to
+/// 256 MiB while keeping a hostile block from forcing a 1 GiB allocation.
+pub const MAX_BLOCK_LEN_V1_V2: u64 = 256 << 20;
+/// Largest decompressed V4 symbol table.
+pub const MAX_SYMBOLS_LEN: u64 = 64 << 20;
+
+/// Upper bound on a V3/V4 block's decompressed payload from its metas: the accounted size
+/// (line bytes, plus 8 per metadata pair) at most doubles with the varint framing of short
+/// entries, plus up to 64 bytes of varints per entry. Blocks claiming more decompress to an
+/// error instead of an allocation.
+pub fn block_len_bound(uncompressed_size: u64, entries: u64) -> u64 {
+    uncompressed_size
+        .saturating_mul(2)
+        .saturating_add(entries.saturating_mul(64))
+        .saturating_add(4096)
+        .min(MAX_DECOMPRESSED_LEN)
+}
 
 /// Largest metadata JSON in a stored object.
 pub const MAX_OBJECT_METADATA_LEN: u64 = 16 << 20;
@@ -100,3 +117,11 @@ pub const MAX_OBJECT_METADATA_LEN: u64 = 16 << 20;
 pub const OBJECT_ENCODING_LOG_CHUNK: u64 = 129;
 /// The legacy `encoding` value (`GzipLogChunk`), still readable.
 pub const OBJECT_ENCODING_GZIP_LOG_CHUNK: u64 = 128;
+
+/// Bytes of each of a stored object's two BE32 length fields.
+pub const OBJECT_LEN_FIELD_LEN: usize = 4;
+/// Longest snappy stream holding a stored object's metadata. Snappy framing adds 8 bytes per
+/// 64 KiB chunk, so twice the largest accepted metadata is far more than any writer needs.
+pub const MAX_OBJECT_METADATA_STREAM_LEN: u64 = 2 * MAX_OBJECT_METADATA_LEN;
+/// The value of the `__name__` label Loki adds to a stored chunk's `metric` labels.
+pub const OBJECT_METRIC_NAME: &str = "logs";

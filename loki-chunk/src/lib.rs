@@ -8,6 +8,12 @@
 //!   `MemChunk` does: same block cuts, duplicate and out-of-order rules, size accounting,
 //!   `SpaceFor` answer and `Close()` rebuild of overlapping blocks; and checkpoints.
 //!
+//! * [`StoredChunk`] decodes and encodes the object Loki stores under an [`ObjectKey`]
+//!   (metadata JSON + chunk, reproduced byte for byte, so re-encoded objects get the same
+//!   key), for schema v12+ and v11 keys and the filesystem store's file names.
+//! * [`LabelSet`] parses and prints stream selectors `{a="b", c="d"}` and computes Loki's
+//!   stream fingerprint.
+//!
 //! Untrusted bytes never panic. Opening checks length, magic, version, codec, section
 //! offsets, the metas checksum and the symbol-table checksum, each failure a typed
 //! [`ChunkError`] naming the [`Section`], offset and expected and found values. A block whose
@@ -48,8 +54,11 @@ pub(crate) mod cursor;
 pub mod entry;
 pub mod error;
 pub mod format;
+pub mod fuzzing;
 pub(crate) mod head;
+pub mod labels;
 pub mod reader;
+pub mod storage;
 pub mod symbols;
 pub mod writer;
 
@@ -57,5 +66,7 @@ pub use block::BlockMeta;
 pub use codec::Codec;
 pub use entry::{Direction, Entry, EntryRef};
 pub use error::{ChunkError, Section};
+pub use labels::LabelSet;
 pub use reader::{Chunk, LineFilter, Query, SkippedBlock};
+pub use storage::{ChunkMetadata, EncodedObject, KeySchema, ObjectKey, StoredChunk, encode_object};
 pub use writer::{Appended, ChunkWriter, WriterOptions};

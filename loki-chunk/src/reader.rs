@@ -11,8 +11,8 @@ use crate::entry::{Direction, Entry, EntryRef};
 use crate::error::{ChunkError, Section};
 use crate::format::{
     CRC_LEN, HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, HEADER_LEN, HEADER_LEN_V1,
-    MAGIC, MAX_DECOMPRESSED_LEN, MAX_LINE_LEN, METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3,
-    TRAILER_LEN_V4, V1, V3, V4,
+    MAGIC, MAX_BLOCK_LEN_V1_V2, MAX_LINE_LEN, METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3,
+    TRAILER_LEN_V4, V1, V3, V4, block_len_bound,
 };
 use crate::symbols::SymbolTable;
 
@@ -572,8 +572,13 @@ impl Chunk {
             return Ok(());
         }
         out.borrowed = None;
+        let limit = if self.version >= V3 {
+            block_len_bound(meta.uncompressed_size, meta.entries)
+        } else {
+            MAX_BLOCK_LEN_V1_V2
+        };
         self.codec
-            .decompress_into(compressed, &mut out.payload, MAX_DECOMPRESSED_LEN)
+            .decompress_into(compressed, &mut out.payload, limit)
             .map_err(|reason| ChunkError::Decompress {
                 section,
                 codec: self.codec,
@@ -636,105 +641,115 @@ impl Chunk {
             .enumerate()
             .filter(|(_, b)| b.overlaps(query.from, query.through))
             .collect();
-        let head_overlaps = self.head.as_ref().is_some_and(|h| {
-            h.entries
-                .iter()
-                .any(|e| e.ts >= query.from && e.ts < query.through)
-        });
         let sequential = self.head.is_none()
             && selected
                 .windows(2)
                 .all(|w| matches!(w, [(_, a), (_, b)] if a.max_ts <= b.min_ts));
-        if sequential {
-            let mut block = DecodedBlock::default();
-            let mut pairs = Vec::new();
-            let visit = |index: usize,
-                         meta: &BlockMeta,
-                         block: &mut DecodedBlock,
-                         pairs: &mut Vec<(u32, u32)>,
-                         f: &mut F|
-             -> Result<ControlFlow<()>, ChunkError> {
-                if query.direction == Direction::Forward {
-                    // Forward: walk the payload once, calling `f` as entries are parsed.
-                    self.load_block(index, meta, block)?;
-                    let payload = block.bytes(&self.data);
-                    let base = block.borrowed.as_ref().map_or(0, |r| r.start as u64);
-                    return scan(
-                        payload,
-                        base,
-                        Section::Block(index),
-                        self.version == V4,
-                        &self.symbols,
-                        pairs,
-                        |ts, line, entry_pairs| {
-                            let line = payload.get(line).unwrap_or_default();
-                            if query.accepts(ts, line) {
-                                f(EntryRef {
-                                    ts,
-                                    line,
-                                    pairs: entry_pairs,
-                                    symbols: &self.symbols,
-                                })
-                            } else {
-                                ControlFlow::Continue(())
-                            }
-                        },
-                    );
-                }
-                // Backward: index the block, then walk the index in reverse.
-                self.decode_block(index, meta, block)?;
-                let emit = |e: &RawEntry| {
-                    let r = self.entry_ref(block, e);
-                    if query.accepts(r.ts, r.line) {
-                        f(r)
+        if !sequential {
+            return self.for_each_merged(query, &selected, &mut f);
+        }
+        let mut block = DecodedBlock::default();
+        let mut pairs = Vec::new();
+        let order: Box<dyn Iterator<Item = &(usize, &BlockMeta)>> = match query.direction {
+            Direction::Forward => Box::new(selected.iter()),
+            Direction::Backward => Box::new(selected.iter().rev()),
+        };
+        for &(index, meta) in order {
+            if self
+                .visit_block(query, index, meta, &mut block, &mut pairs, &mut f)?
+                .is_break()
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One block of an in-order chunk: forward walks the payload once, calling `f` as entries
+    /// are parsed; backward indexes the block and walks the index in reverse.
+    fn visit_block<F>(
+        &self,
+        query: Query<'_>,
+        index: usize,
+        meta: &BlockMeta,
+        block: &mut DecodedBlock,
+        pairs: &mut Vec<(u32, u32)>,
+        f: &mut F,
+    ) -> Result<ControlFlow<()>, ChunkError>
+    where
+        F: FnMut(EntryRef<'_>) -> ControlFlow<()>,
+    {
+        if query.direction == Direction::Forward {
+            self.load_block(index, meta, block)?;
+            let payload = block.bytes(&self.data);
+            let base = block.borrowed.as_ref().map_or(0, |r| r.start as u64);
+            return scan(
+                payload,
+                base,
+                Section::Block(index),
+                self.version == V4,
+                &self.symbols,
+                pairs,
+                |ts, line, entry_pairs| {
+                    let line = payload.get(line).unwrap_or_default();
+                    if query.accepts(ts, line) {
+                        f(EntryRef {
+                            ts,
+                            line,
+                            pairs: entry_pairs,
+                            symbols: &self.symbols,
+                        })
                     } else {
                         ControlFlow::Continue(())
                     }
-                };
-                Ok(block.entries.iter().rev().try_for_each(emit))
-            };
-            let order: Box<dyn Iterator<Item = &(usize, &BlockMeta)>> = match query.direction {
-                Direction::Forward => Box::new(selected.iter()),
-                Direction::Backward => Box::new(selected.iter().rev()),
-            };
-            for &(index, meta) in order {
-                if visit(index, meta, &mut block, &mut pairs, &mut f)?.is_break() {
-                    break;
-                }
-            }
-            return Ok(());
+                },
+            );
         }
+        self.decode_block(index, meta, block)?;
+        let emit = |e: &RawEntry| {
+            let r = self.entry_ref(block, e);
+            if query.accepts(r.ts, r.line) {
+                f(r)
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        Ok(block.entries.iter().rev().try_for_each(emit))
+    }
 
-        // Overlapping or unsorted blocks (or a checkpoint head): decode everything selected
-        // and merge by timestamp, ties in block order.
+    /// Overlapping or unsorted blocks (or a checkpoint head): decode every selected block and
+    /// merge by timestamp, ties in block order.
+    fn for_each_merged<F>(
+        &self,
+        query: Query<'_>,
+        selected: &[(usize, &BlockMeta)],
+        f: &mut F,
+    ) -> Result<(), ChunkError>
+    where
+        F: FnMut(EntryRef<'_>) -> ControlFlow<()>,
+    {
         let mut decoded = Vec::with_capacity(selected.len() + 1);
-        for &(index, meta) in &selected {
+        for &(index, meta) in selected {
             let mut block = DecodedBlock::default();
             self.decode_block(index, meta, &mut block)?;
             decoded.push(block);
         }
+        let in_range = |ts: i64| ts >= query.from && ts < query.through;
         let mut order: Vec<(i64, usize, usize)> = Vec::new();
-        let mut add = |b: usize, block: &DecodedBlock| {
+        let blocks = decoded.iter().chain(self.head.as_ref());
+        for (b, block) in blocks.enumerate() {
             for (i, e) in block.entries.iter().enumerate() {
-                if e.ts >= query.from && e.ts < query.through {
+                if in_range(e.ts) {
                     order.push((e.ts, b, i));
                 }
             }
-        };
-        for (b, block) in decoded.iter().enumerate() {
-            add(b, block);
-        }
-        if let (true, Some(head)) = (head_overlaps, self.head.as_ref()) {
-            add(decoded.len(), head);
         }
         // Stable: ties keep block order, and stored order within a block.
         order.sort_by_key(|&(ts, _, _)| ts);
         let lookup = |b: usize| decoded.get(b).or(self.head.as_ref());
         let mut emit = |&(_, b, i): &(i64, usize, usize)| {
-            let Some(block) = lookup(b) else {
-                return ControlFlow::Continue(());
-            };
-            let Some(e) = block.entries.get(i) else {
+            let Some((block, e)) = lookup(b).and_then(|blk| Some((blk, blk.entries.get(i)?)))
+            else {
                 return ControlFlow::Continue(());
             };
             let r = self.entry_ref(block, e);

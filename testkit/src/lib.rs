@@ -43,9 +43,13 @@ pub fn compat_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// The root of the workspace (the folder holding `fuzz/`).
+/// The root of the workspace (the folder holding `fuzz/`): the parent of the package under
+/// test. Read at run time (`cargo test` sets `CARGO_MANIFEST_DIR` for the test binary), so a
+/// build shared between checkouts of the workspace still finds the right folder.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    package
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }

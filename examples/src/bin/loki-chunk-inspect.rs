@@ -26,7 +26,10 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 
 #[derive(Parser)]
-#[command(version, about = "Print what is inside a Loki chunk, stored object or checkpoint")]
+#[command(
+    version,
+    about = "Print what is inside a Loki chunk, stored object or checkpoint"
+)]
 struct Cli {
     /// Print one JSON object (chunk facts and entries) instead of a summary.
     #[arg(long)]
@@ -227,7 +230,10 @@ fn print_summary(input: &Input, chunk: &Chunk, entries: usize) {
         println!("symbols: {}", chunk.symbols().len());
     }
     if let Some(head) = chunk.head_format() {
-        println!("head block: format {head}, {} entries", chunk.head_entries());
+        println!(
+            "head block: format {head}, {} entries",
+            chunk.head_entries()
+        );
     }
     let mut rows: Vec<(u64, String)> = chunk
         .blocks()
@@ -247,7 +253,12 @@ fn print_summary(input: &Input, chunk: &Chunk, entries: usize) {
             s.meta.offset,
             format!(
                 "{:>6} entries  {}..={}  offset {:>8}  compressed {:>8}  SKIPPED: {}",
-                s.meta.entries, s.meta.min_ts, s.meta.max_ts, s.meta.offset, s.meta.compressed_len, s.error
+                s.meta.entries,
+                s.meta.min_ts,
+                s.meta.max_ts,
+                s.meta.offset,
+                s.meta.compressed_len,
+                s.error
             ),
         )
     }));
