@@ -119,7 +119,16 @@ pub mod raw {
                 e.flush().expect("in memory");
             }
             Codec::Lz4_64k | Codec::Lz4_256k | Codec::Lz4_1M | Codec::Lz4_4M => {
-                let mut e = lz4_flex::frame::FrameEncoder::new(&mut out);
+                use lz4_flex::frame::{BlockSize, FrameInfo};
+                // The frame block size Loki declares for each lz4 variant.
+                let size = match codec {
+                    Codec::Lz4_64k => BlockSize::Max64KB,
+                    Codec::Lz4_256k => BlockSize::Max256KB,
+                    Codec::Lz4_1M => BlockSize::Max1MB,
+                    _ => BlockSize::Max4MB,
+                };
+                let info = FrameInfo::new().block_size(size);
+                let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, &mut out);
                 e.write_all(data).expect("in memory");
                 e.finish().expect("in memory");
             }

@@ -187,16 +187,17 @@ fn symbol_ref(cur: &mut Cursor<'_>, symbols: &SymbolTable) -> Result<u32, ChunkE
     }
 }
 
-/// Appends one entry of a block payload.
+/// Appends one entry of a block payload; returns the offset of the line within `out`.
 pub(crate) fn encode_entry(
     out: &mut Vec<u8>,
     ts: i64,
     line: &[u8],
     pairs: &[(u32, u32)],
     with_metadata: bool,
-) {
+) -> usize {
     put_varint(out, ts);
     put_uvarint(out, line.len() as u64);
+    let line_start = out.len();
     out.extend_from_slice(line);
     if with_metadata {
         let pairs_len: usize = pairs
@@ -211,4 +212,5 @@ pub(crate) fn encode_entry(
             put_uvarint(out, u64::from(v));
         }
     }
+    line_start
 }

@@ -28,21 +28,25 @@ impl<'a> Cursor<'a> {
     }
 
     /// Absolute offset of the next byte.
+    #[inline]
     pub(crate) fn offset(&self) -> u64 {
         self.base + self.pos as u64
     }
 
     /// Position within the cursor's own bytes.
+    #[inline]
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
     /// Bytes left.
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
 
     /// Whether every byte was consumed.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
@@ -52,6 +56,8 @@ impl<'a> Cursor<'a> {
         self.section
     }
 
+    #[cold]
+    #[inline(never)]
     fn truncated(&self, needed: u64) -> ChunkError {
         ChunkError::Truncated {
             section: self.section,
@@ -62,6 +68,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes.
+    #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ChunkError> {
         let end = self
             .pos
@@ -74,6 +81,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes, where `n` was read from the input as a u64.
+    #[inline]
     pub(crate) fn take_u64_len(&mut self, n: u64) -> Result<&'a [u8], ChunkError> {
         let n = usize::try_from(n).map_err(|_| self.truncated(n))?;
         self.take(n)
@@ -99,7 +107,55 @@ impl<'a> Cursor<'a> {
     }
 
     /// An unsigned LEB128 varint (Go `binary.Uvarint`): at most 10 bytes, no overflow.
+    #[inline]
     pub(crate) fn uvarint(&mut self) -> Result<u64, ChunkError> {
+        // Fast path: with ten bytes in view, decode from a fixed-size window (no per-byte
+        // bounds checks); near the end of the input, fall back to the checked loop.
+        if let Some(window) = self
+            .bytes
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<10>())
+        {
+            let mut value = 0u64;
+            for (i, &byte) in window.iter().enumerate() {
+                if i == 9 && byte > 1 {
+                    break; // more than 64 bits
+                }
+                value |= u64::from(byte & 0x7f) << (7 * i);
+                if byte & 0x80 == 0 {
+                    self.pos += i + 1;
+                    return Ok(value);
+                }
+            }
+            return Err(self.bad_varint());
+        }
+        self.uvarint_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_range(&self, field: &'static str, pos: usize, limit: u64, found: u64) -> ChunkError {
+        ChunkError::OutOfRange {
+            section: self.section,
+            field,
+            offset: self.base + pos as u64,
+            limit,
+            found,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_varint(&self) -> ChunkError {
+        ChunkError::BadVarint {
+            section: self.section,
+            offset: self.offset(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn uvarint_slow(&mut self) -> Result<u64, ChunkError> {
         let start = self.offset();
         let mut value = 0u64;
         for i in 0..10u32 {
@@ -122,6 +178,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A zig-zag signed varint (Go `binary.Varint`).
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<i64, ChunkError> {
         let u = self.uvarint()?;
         #[allow(clippy::cast_possible_wrap)] // zig-zag decoding reinterprets the bits
@@ -130,21 +187,16 @@ impl<'a> Cursor<'a> {
     }
 
     /// An unsigned varint that must be at most `limit`; `field` names it in the error.
+    #[inline]
     pub(crate) fn uvarint_max(
         &mut self,
         field: &'static str,
         limit: u64,
     ) -> Result<u64, ChunkError> {
-        let offset = self.offset();
+        let start = self.pos;
         let v = self.uvarint()?;
         if v > limit {
-            return Err(ChunkError::OutOfRange {
-                section: self.section,
-                field,
-                offset,
-                limit,
-                found: v,
-            });
+            return Err(self.out_of_range(field, start, limit, v));
         }
         Ok(v)
     }
@@ -216,6 +268,23 @@ mod tests {
             Cursor::new(&overlong, 10, Section::Metas).uvarint(),
             Err(ChunkError::BadVarint { offset: 10, .. })
         ));
+        // The same through the checked loop (fewer than ten bytes in view).
+        assert!(matches!(
+            Cursor::new(&overlong[..9], 10, Section::Metas).uvarint(),
+            Err(ChunkError::Truncated { .. })
+        ));
+        // Both paths agree on every length of a valid varint.
+        for v in [0u64, 300, 1 << 40, u64::MAX] {
+            let mut buf = Vec::new();
+            put_uvarint(&mut buf, v);
+            let n = buf.len();
+            buf.extend_from_slice(&[0; 10]);
+            let mut fast = Cursor::new(&buf, 0, Section::Metas);
+            assert_eq!(fast.uvarint().unwrap(), v);
+            assert_eq!(fast.position(), n);
+            let mut slow = Cursor::new(&buf[..n], 0, Section::Metas);
+            assert_eq!(slow.uvarint().unwrap(), v);
+        }
         let tenth_too_big = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
         assert!(
             Cursor::new(&tenth_too_big, 0, Section::Metas)

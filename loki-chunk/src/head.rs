@@ -1,9 +1,12 @@
 //! The head block: entries appended since the last cut, before compression.
 //!
-//! Lines and metadata pairs live in two arenas; a slot list, kept sorted by timestamp (equal
-//! timestamps in arrival order), points into them. In-order appends push a slot; an
-//! out-of-order append inserts one at its binary-searched place, and duplicates are found
-//! among the slots with the same timestamp. No allocation per entry.
+//! Entries are stored already encoded as block payload (`varint ts, uvarint len, line`, and in
+//! format 5 the metadata section) in one arena, their metadata pairs in another; a slot list,
+//! kept sorted by timestamp (equal timestamps in arrival order), points into them. In-order
+//! appends push a slot, and cutting such a head compresses the arena as it is, with no
+//! re-encoding; an out-of-order append inserts its slot at the binary-searched place, and the
+//! cut then concatenates the entries in slot order. Duplicates are found among the slots with
+//! the same timestamp. No allocation per entry.
 
 use std::ops::Range;
 
@@ -15,7 +18,11 @@ use crate::format::{HEAD_ORDERED, HEAD_UNORDERED_WITH_METADATA, METADATA_PAIR_AC
 #[derive(Debug, Clone)]
 struct Slot {
     ts: i64,
+    /// The whole encoded entry in `encoded`.
+    entry: Range<usize>,
+    /// The line within `encoded`.
     line: Range<usize>,
+    /// The metadata pairs in `pairs`.
     pairs: Range<usize>,
 }
 
@@ -23,9 +30,11 @@ struct Slot {
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
     format: u8,
-    lines: Vec<u8>,
+    encoded: Vec<u8>,
     pairs: Vec<(u32, u32)>,
     slots: Vec<Slot>,
+    /// Slots are in arena order: `encoded` is the block payload as it stands.
+    in_arena_order: bool,
     /// Loki's accounting: line bytes, plus 8 per metadata pair in format 5.
     size: usize,
 }
@@ -41,9 +50,10 @@ impl Head {
     pub(crate) fn new(format: u8) -> Self {
         Self {
             format,
-            lines: Vec::new(),
+            encoded: Vec::new(),
             pairs: Vec::new(),
             slots: Vec::new(),
+            in_arena_order: true,
             size: 0,
         }
     }
@@ -69,7 +79,7 @@ impl Head {
     }
 
     fn line(&self, slot: &Slot) -> &[u8] {
-        self.lines.get(slot.line.clone()).unwrap_or_default()
+        self.encoded.get(slot.line.clone()).unwrap_or_default()
     }
 
     fn slot_pairs(&self, slot: &Slot) -> &[(u32, u32)] {
@@ -111,13 +121,19 @@ impl Head {
             }
         }
         self.size += line.len() + pairs.len() * METADATA_PAIR_ACCOUNTING_BYTES;
+        let start = self.encoded.len();
+        let with_metadata = self.format == HEAD_UNORDERED_WITH_METADATA;
+        let line_start = encode_entry(&mut self.encoded, ts, line, pairs, with_metadata);
         let slot = Slot {
             ts,
-            line: self.lines.len()..self.lines.len() + line.len(),
+            entry: start..self.encoded.len(),
+            line: line_start..line_start + line.len(),
             pairs: self.pairs.len()..self.pairs.len() + pairs.len(),
         };
-        self.lines.extend_from_slice(line);
         self.pairs.extend_from_slice(pairs);
+        if end != self.slots.len() {
+            self.in_arena_order = false;
+        }
         self.slots.insert(end, slot);
         Ok(HeadAppend::Stored)
     }
@@ -129,18 +145,23 @@ impl Head {
             .map(|s| (s.ts, self.line(s), self.slot_pairs(s)))
     }
 
-    /// The block payload of the head's entries.
-    pub(crate) fn encode_block(&self, with_metadata: bool, out: &mut Vec<u8>) {
-        out.clear();
-        out.reserve(self.lines.len() + self.slots.len() * 12 + self.pairs.len() * 4);
-        for (ts, line, pairs) in self.iter() {
-            encode_entry(out, ts, line, pairs, with_metadata);
+    /// The block payload of the head's entries: the arena itself when entries arrived in
+    /// order, otherwise the entries concatenated in time order into `scratch`.
+    pub(crate) fn block_payload<'a>(&'a self, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        if self.in_arena_order {
+            return &self.encoded;
         }
+        scratch.clear();
+        scratch.reserve(self.encoded.len());
+        for slot in &self.slots {
+            scratch.extend_from_slice(self.encoded.get(slot.entry.clone()).unwrap_or_default());
+        }
+        scratch
     }
 
     /// The checkpoint form of the head (head formats 3, 4 and 5).
     pub(crate) fn encode_checkpoint(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.lines.len() + 16 * self.slots.len() + 32);
+        let mut out = Vec::with_capacity(self.encoded.len() + 32);
         out.push(self.format);
         put_uvarint(&mut out, self.slots.len() as u64);
         if self.format == HEAD_ORDERED {
@@ -166,9 +187,10 @@ impl Head {
 
     /// Empties the head, keeping its buffers for the next block.
     pub(crate) fn clear(&mut self) {
-        self.lines.clear();
+        self.encoded.clear();
         self.pairs.clear();
         self.slots.clear();
+        self.in_arena_order = true;
         self.size = 0;
     }
 }

@@ -577,6 +577,13 @@ impl Chunk {
         } else {
             MAX_BLOCK_LEN_V1_V2
         };
+        // Size the buffer once from the metas (V3/V4) instead of growing it while inflating.
+        let expected = meta
+            .uncompressed_size
+            .saturating_add(meta.entries.saturating_mul(16))
+            .min(limit);
+        out.payload.clear();
+        out.payload.reserve(usize::try_from(expected).unwrap_or(0));
         self.codec
             .decompress_into(compressed, &mut out.payload, limit)
             .map_err(|reason| ChunkError::Decompress {

@@ -271,10 +271,9 @@ impl ChunkWriter {
         let Some((min_ts, max_ts)) = self.head.bounds() else {
             return Ok(());
         };
-        let with_metadata = self.with_metadata();
-        self.head.encode_block(with_metadata, &mut self.scratch);
-        let mut data = Vec::with_capacity(self.scratch.len() / 2 + 64);
-        self.opts.codec.compress_into(&self.scratch, &mut data)?;
+        let payload = self.head.block_payload(&mut self.scratch);
+        let mut data = Vec::with_capacity(payload.len() / 2 + 64);
+        self.opts.codec.compress_into(payload, &mut data)?;
         self.cut_bytes += data.len();
         self.blocks.push(CutBlock {
             data,
