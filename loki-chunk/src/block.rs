@@ -149,6 +149,14 @@ where
         pairs.clear();
         if with_metadata {
             let section_len = cur.uvarint()?;
+            // The common case, an entry without metadata, is the section `01 00`.
+            if section_len == 1 && payload.get(cur.position()) == Some(&0) {
+                cur.take(1)?;
+                if f(ts, line, pairs).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+                continue;
+            }
             let section_offset = cur.offset();
             let bytes = cur.take_u64_len(section_len)?;
             let mut sm = Cursor::new(bytes, section_offset, section);

@@ -109,23 +109,42 @@ impl<'a> Cursor<'a> {
     /// An unsigned LEB128 varint (Go `binary.Uvarint`): at most 10 bytes, no overflow.
     #[inline]
     pub(crate) fn uvarint(&mut self) -> Result<u64, ChunkError> {
-        // Fast path: with ten bytes in view, decode from a fixed-size window (no per-byte
-        // bounds checks); near the end of the input, fall back to the checked loop.
+        // Fast path: with ten bytes in view, decode from one little-endian 64-bit load: the
+        // first byte without a continuation bit ends the varint, and the 7-bit groups are
+        // compacted with shifts and masks. Near the end of the input, fall back to the
+        // checked loop.
         if let Some(window) = self
             .bytes
             .get(self.pos..)
             .and_then(|rest| rest.first_chunk::<10>())
         {
-            let mut value = 0u64;
-            for (i, &byte) in window.iter().enumerate() {
-                if i == 9 && byte > 1 {
-                    break; // more than 64 bits
-                }
-                value |= u64::from(byte & 0x7f) << (7 * i);
-                if byte & 0x80 == 0 {
-                    self.pos += i + 1;
-                    return Ok(value);
-                }
+            let (head, tail) = window.split_at(8);
+            let word = u64::from_le_bytes(head.try_into().unwrap_or_default());
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                let len = (stops.trailing_zeros() / 8 + 1) as usize;
+                let keep = if len == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * len)) - 1
+                };
+                self.pos += len;
+                return Ok(compact_groups(word & keep));
+            }
+            // Nine or ten bytes: eight full groups, then the last one or two.
+            let (b8, b9) = (
+                tail.first().copied().unwrap_or(0),
+                tail.get(1).copied().unwrap_or(0),
+            );
+            if b8 < 0x80 {
+                self.pos += 9;
+                return Ok(compact_groups(word) | (u64::from(b8) << 56));
+            }
+            if b9 <= 1 {
+                self.pos += 10;
+                return Ok(compact_groups(word)
+                    | (u64::from(b8 & 0x7f) << 56)
+                    | (u64::from(b9) << 63));
             }
             return Err(self.bad_varint());
         }
@@ -202,6 +221,20 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The low 7 bits of each of the eight bytes of `x` (little-endian), packed together: byte `i`
+/// lands at bit `7 * i`. Continuation bits are dropped by the masks.
+#[inline]
+fn compact_groups(x: u64) -> u64 {
+    (x & 0x7f)
+        | ((x >> 1) & 0x3f80)
+        | ((x >> 2) & 0x1f_c000)
+        | ((x >> 3) & 0xfe0_0000)
+        | ((x >> 4) & 0x7_f000_0000)
+        | ((x >> 5) & 0x3f8_0000_0000)
+        | ((x >> 6) & 0x1_fc00_0000_0000)
+        | ((x >> 7) & 0xfe_0000_0000_0000)
+}
+
 /// Appends `v` as an unsigned LEB128 varint.
 pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -261,6 +294,21 @@ mod tests {
         assert_eq!(buf, [0x01]);
     }
 
+    proptest::proptest! {
+        /// The fast path agrees with the checked byte-by-byte loop on any bytes.
+        #[test]
+        fn fast_and_checked_varint_paths_agree(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 10..14)) {
+            let mut fast = Cursor::new(&bytes, 0, Section::Metas);
+            let mut slow = Cursor::new(&bytes, 0, Section::Metas);
+            let (a, b) = (fast.uvarint(), slow.uvarint_slow());
+            proptest::prop_assert_eq!(a.is_ok(), b.is_ok());
+            if let (Ok(a), Ok(b)) = (a, b) {
+                proptest::prop_assert_eq!(a, b);
+                proptest::prop_assert_eq!(fast.position(), slow.position());
+            }
+        }
+    }
+
     #[test]
     fn malformed_varints_are_errors() {
         let overlong = [0xffu8; 11];
@@ -274,7 +322,8 @@ mod tests {
             Err(ChunkError::Truncated { .. })
         ));
         // Both paths agree on every length of a valid varint.
-        for v in [0u64, 300, 1 << 40, u64::MAX] {
+        let values = (0..64).flat_map(|s| [1u64 << s, (1u64 << s) - 1, (1u64 << s) | 0x55]);
+        for v in values.chain([u64::MAX, 3_420_144_000_888_676_048]) {
             let mut buf = Vec::new();
             put_uvarint(&mut buf, v);
             let n = buf.len();

@@ -388,3 +388,28 @@ fn no_vector_is_left_untested() {
         );
     }
 }
+
+/// Stored objects (written by Loki's storage code and by a real Loki server): the chunk inside
+/// decodes to exactly Loki's entries and facts.
+#[test]
+fn stored_objects_decode_exactly() {
+    let Some(dir) = loki_dir("stored_objects_decode_exactly") else {
+        return;
+    };
+    let mut checked = 0;
+    for (name, v) in vectors(&dir) {
+        if v["kind"] != "storage_chunk" {
+            continue;
+        }
+        let object =
+            bytes::Bytes::from(std::fs::read(dir.join(v["file"].as_str().unwrap())).unwrap());
+        let stored =
+            loki_chunk::StoredChunk::decode(&object).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let chunk = Chunk::open(stored.chunk).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_chunk_facts(&name, &chunk, &v["chunk"]);
+        let got = chunk.entries(Query::all()).unwrap();
+        assert_entries_eq(&name, &got, &expected_entries(&v["entries"]), false);
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked}");
+}
