@@ -30,12 +30,7 @@ fn replay_sbbf_inputs() {
 #[test]
 #[ignore = "writes files; run by hand to regenerate the seeds"]
 fn write_seed_corpus() {
-    let root = testkit::workspace_root().join("fuzz/corpus");
-    let write = |target: &str, name: &str, bytes: &[u8]| {
-        let dir = root.join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
-    };
+    let write = testkit::write_seed;
     let mut filter = ShardedBloom::new(TempoBloomParams::new(0.01, 64, 40).unwrap());
     for i in 0u8..40 {
         filter.insert(&[i; 16]);

@@ -274,12 +274,14 @@ impl Chunk {
             }
         } else {
             let metas_offset = t.be64()?;
-            let metas_len = (trailer_start - CRC_LEN) as u64 - metas_offset.min(u64::MAX / 2);
+            // The metas run up to the CRC before the trailer; an offset past that is rejected
+            // by `section_bounds` (the saturated length is then irrelevant).
+            let metas_len = ((trailer_start - CRC_LEN) as u64).saturating_sub(metas_offset);
             let metas = section_bounds(
                 "metas offset",
                 trailer_start as u64,
                 metas_offset,
-                metas_len.min(u64::MAX / 2),
+                metas_len,
             )?;
             Layout {
                 header_len,
@@ -372,16 +374,23 @@ impl Chunk {
                     found: offset.saturating_add(compressed_len),
                 });
             };
-            match outcome {
+            // Where the block is: where its checksum matched, or for a skipped block, where it
+            // was looked for last (its stored offset when in range, else the expected one).
+            let start = match outcome {
                 Ok(start) => {
                     meta.offset = start;
                     blocks.push(meta);
+                    start
                 }
-                Err(error) => skipped.push(SkippedBlock { index, meta, error }),
-            }
-            let start = usize::try_from(meta.offset).unwrap_or(0);
-            let len = usize::try_from(compressed_len).unwrap_or(0);
-            expected_start = start + len + CRC_LEN;
+                Err(error) => {
+                    skipped.push(SkippedBlock { index, meta, error });
+                    if fits(offset) { offset } else { expected }
+                }
+            };
+            let next = start
+                .saturating_add(compressed_len)
+                .saturating_add(CRC_LEN as u64);
+            expected_start = usize::try_from(next).unwrap_or(usize::MAX);
         }
         Ok(Self {
             data,

@@ -2,58 +2,14 @@
 //! Loki's decoder returned, and every damaged vector gets a typed error or a reported skip.
 #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use common::{expected_entries, loki_dir, ns, vectors};
 use loki_chunk::{Chunk, ChunkError, Direction, Entry, Query, Section};
 use serde_json::Value;
-
-fn loki_dir(test: &str) -> Option<PathBuf> {
-    testkit::compat_dir(test).map(|d| d.join("loki"))
-}
-
-fn vectors(dir: &Path) -> Vec<(String, Value)> {
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-fn ns(v: &Value) -> i64 {
-    v.as_str().unwrap().parse().unwrap()
-}
-
-fn expected_entries(list: &Value) -> Vec<Entry> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|e| Entry {
-            ts: ns(&e["ts_ns"]),
-            line: e["line"].as_str().unwrap().as_bytes().to_vec(),
-            structured_metadata: e["structured_metadata"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    (
-                        p["name"].as_str().unwrap().to_owned(),
-                        p["value"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect(),
-        })
-        .collect()
-}
 
 /// Compares entry lists; with `ties_as_sets`, runs of equal timestamps compare as multisets.
 fn assert_entries_eq(name: &str, got: &[Entry], want: &[Entry], ties_as_sets: bool) {

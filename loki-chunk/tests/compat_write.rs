@@ -3,18 +3,13 @@
 //! decode to the same entries.
 #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::{expected_entries, loki_dir, ns};
 use loki_chunk::{Appended, Chunk, ChunkError, ChunkWriter, Codec, Entry, Query, WriterOptions};
 use serde_json::Value;
-
-fn loki_dir(test: &str) -> Option<PathBuf> {
-    testkit::compat_dir(test).map(|d| d.join("loki"))
-}
-
-fn ns(v: &Value) -> i64 {
-    v.as_str().unwrap().parse().unwrap()
-}
 
 fn options(facts: &Value) -> WriterOptions {
     WriterOptions {
@@ -118,28 +113,6 @@ fn check_facts(name: &str, w: &ChunkWriter, chunk: &Chunk, facts: &Value, exact_
         }
         assert_eq!(got, want, "{name}: symbol table");
     }
-}
-
-fn expected_entries(list: &Value) -> Vec<Entry> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|e| Entry {
-            ts: ns(&e["ts_ns"]),
-            line: e["line"].as_str().unwrap().as_bytes().to_vec(),
-            structured_metadata: e["structured_metadata"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    (
-                        p["name"].as_str().unwrap().to_owned(),
-                        p["value"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 /// Reports the first differing entry rather than both lists. Runs of equal timestamps compare

@@ -47,12 +47,7 @@ fn replay_chunk_inputs() {
 #[test]
 #[ignore = "writes files; run by hand to regenerate the seeds"]
 fn write_chunk_seed_corpus() {
-    let root = testkit::workspace_root().join("fuzz/corpus");
-    let write = |target: &str, name: &str, bytes: &[u8]| {
-        let dir = root.join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
-    };
+    let write = testkit::write_seed;
     let cases = [
         ("v2-gzip", WriterOptions::v2(Codec::Gzip)),
         ("v3-snappy", WriterOptions::v3(Codec::Snappy)),
@@ -122,12 +117,7 @@ fn replay_labels_inputs() {
 #[test]
 #[ignore = "writes files; run by hand to regenerate the seeds"]
 fn write_seed_corpus() {
-    let root = testkit::workspace_root().join("fuzz/corpus");
-    let write = |target: &str, name: &str, bytes: &[u8]| {
-        let dir = root.join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
-    };
+    let write = testkit::write_seed;
 
     // A small MemChunk-looking payload: the wrapper does not parse the chunk.
     let chunk: Vec<u8> = [0x01, 0x2e, 0xe5, 0x6a, 4, 4]

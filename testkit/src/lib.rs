@@ -86,3 +86,15 @@ pub fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     }
     inputs
 }
+
+/// Writes one seed input for fuzz target `target` (`fuzz/corpus/<target>/<name>`), for the
+/// ignored tests that regenerate seed corpora from the crates' own encoders.
+///
+/// # Panics
+///
+/// When the file cannot be written.
+pub fn write_seed(target: &str, name: &str, bytes: &[u8]) {
+    let dir = workspace_root().join("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&dir).expect("fuzz corpus folder");
+    std::fs::write(dir.join(name), bytes).expect("seed written");
+}

@@ -1,0 +1,58 @@
+//! Reading Loki's compatibility vectors, shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses a subset; test code panics on failure
+
+use std::path::{Path, PathBuf};
+
+use loki_chunk::Entry;
+use serde_json::Value;
+
+/// `$COMPAT_DIR/loki`, or `None` when the test is skipped.
+pub fn loki_dir(test: &str) -> Option<PathBuf> {
+    testkit::compat_dir(test).map(|d| d.join("loki"))
+}
+
+/// Every `.json` vector in `dir`, by file stem, sorted.
+pub fn vectors(dir: &Path) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A nanosecond timestamp written as a decimal string.
+pub fn ns(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// The `entries` (or `appends`) list of a vector as entries.
+pub fn expected_entries(list: &Value) -> Vec<Entry> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Entry {
+            ts: ns(&e["ts_ns"]),
+            line: e["line"].as_str().unwrap().as_bytes().to_vec(),
+            structured_metadata: e["structured_metadata"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap().to_owned(),
+                        p["value"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
