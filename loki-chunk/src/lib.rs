@@ -57,6 +57,7 @@ pub mod format;
 pub mod fuzzing;
 pub(crate) mod head;
 pub mod labels;
+pub mod query;
 pub mod reader;
 pub mod storage;
 pub mod symbols;

@@ -16,6 +16,8 @@ use crate::format::{
 };
 use crate::symbols::SymbolTable;
 
+pub use crate::query::{LineFilter, Query};
+
 /// A block the reader left out because its checksum did not match (Loki skips such blocks
 /// silently; this reader reports them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,79 +28,6 @@ pub struct SkippedBlock {
     pub meta: BlockMeta,
     /// Why it was skipped.
     pub error: ChunkError,
-}
-
-/// A line predicate pushed into decoding: entries whose line it rejects are never copied.
-pub type LineFilter<'f> = &'f dyn Fn(&[u8]) -> bool;
-
-/// What to read: a half-open time range `[from, through)`, a direction and an optional line
-/// predicate.
-#[derive(Clone, Copy)]
-pub struct Query<'f> {
-    /// Inclusive lower bound (ns).
-    pub from: i64,
-    /// Exclusive upper bound (ns).
-    pub through: i64,
-    /// Iteration order.
-    pub direction: Direction,
-    /// Lines this rejects are skipped before anything is copied.
-    pub filter: Option<LineFilter<'f>>,
-}
-
-impl std::fmt::Debug for Query<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Query")
-            .field("from", &self.from)
-            .field("through", &self.through)
-            .field("direction", &self.direction)
-            .field("filter", &self.filter.is_some())
-            .finish()
-    }
-}
-
-impl Default for Query<'_> {
-    fn default() -> Self {
-        Self::all()
-    }
-}
-
-impl<'f> Query<'f> {
-    /// Every entry, forward.
-    pub fn all() -> Self {
-        Self {
-            from: i64::MIN,
-            through: i64::MAX,
-            direction: Direction::Forward,
-            filter: None,
-        }
-    }
-
-    /// Entries in `[from, through)`, forward.
-    pub fn range(from: i64, through: i64) -> Self {
-        Self {
-            from,
-            through,
-            ..Self::all()
-        }
-    }
-
-    /// The same query in `direction`.
-    #[must_use]
-    pub fn direction(mut self, direction: Direction) -> Self {
-        self.direction = direction;
-        self
-    }
-
-    /// The same query keeping only lines `filter` accepts.
-    #[must_use]
-    pub fn filter(mut self, filter: LineFilter<'f>) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    fn accepts(&self, ts: i64, line: &[u8]) -> bool {
-        ts >= self.from && ts < self.through && self.filter.is_none_or(|f| f(line))
-    }
 }
 
 /// An opened chunk: header, symbol table and block metas checked; blocks are decompressed
@@ -312,6 +241,28 @@ impl Chunk {
             SymbolTable::default()
         };
 
+        let (blocks, skipped) = Self::locate_blocks(&data, version, &layout, first_block_start)?;
+        Ok(Self {
+            data,
+            version,
+            codec,
+            symbols,
+            blocks,
+            skipped,
+            head: None,
+            head_format: None,
+        })
+    }
+
+    /// Reads the block metas and checks every block's bounds and checksum: the readable
+    /// blocks, and those skipped for a checksum mismatch.
+    fn locate_blocks(
+        data: &[u8],
+        version: u8,
+        layout: &Layout,
+        first_block_start: usize,
+    ) -> Result<(Vec<BlockMeta>, Vec<SkippedBlock>), ChunkError> {
+        let (metas_offset, metas_len) = layout.metas;
         let metas = data
             .get(metas_offset..metas_offset + metas_len)
             .unwrap_or_default();
@@ -349,7 +300,7 @@ impl Chunk {
                     usize::try_from(start).unwrap_or(usize::MAX),
                     usize::try_from(compressed_len).unwrap_or(usize::MAX),
                 );
-                check_crc(&data, section, s, l)
+                check_crc(data, section, s, l)
             };
             // Loki tolerates one historic writer bug: a wrong stored offset, retried at the
             // offset the block must have (4 bytes after the previous block's data).
@@ -392,16 +343,7 @@ impl Chunk {
                 .saturating_add(CRC_LEN as u64);
             expected_start = usize::try_from(next).unwrap_or(usize::MAX);
         }
-        Ok(Self {
-            data,
-            version,
-            codec,
-            symbols,
-            blocks,
-            skipped,
-            head: None,
-            head_format: None,
-        })
+        Ok((blocks, skipped))
     }
 
     fn decode_head(&self, head: &[u8]) -> Result<(u8, DecodedBlock), ChunkError> {

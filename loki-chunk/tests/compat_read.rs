@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{expected_entries, loki_dir, ns, vectors};
 use loki_chunk::{Chunk, ChunkError, Direction, Entry, Query, Section};

@@ -7,12 +7,12 @@ use loki_chunk::Entry;
 use serde_json::Value;
 
 /// `$COMPAT_DIR/loki`, or `None` when the test is skipped.
-pub fn loki_dir(test: &str) -> Option<PathBuf> {
+pub(crate) fn loki_dir(test: &str) -> Option<PathBuf> {
     testkit::compat_dir(test).map(|d| d.join("loki"))
 }
 
 /// Every `.json` vector in `dir`, by file stem, sorted.
-pub fn vectors(dir: &Path) -> Vec<(String, Value)> {
+pub(crate) fn vectors(dir: &Path) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -30,12 +30,12 @@ pub fn vectors(dir: &Path) -> Vec<(String, Value)> {
 }
 
 /// A nanosecond timestamp written as a decimal string.
-pub fn ns(v: &Value) -> i64 {
+pub(crate) fn ns(v: &Value) -> i64 {
     v.as_str().unwrap().parse().unwrap()
 }
 
 /// The `entries` (or `appends`) list of a vector as entries.
-pub fn expected_entries(list: &Value) -> Vec<Entry> {
+pub(crate) fn expected_entries(list: &Value) -> Vec<Entry> {
     list.as_array()
         .unwrap()
         .iter()
