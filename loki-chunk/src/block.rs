@@ -67,10 +67,11 @@ impl DecodedBlock {
         section: Section,
         with_metadata: bool,
         symbols: &SymbolTable,
+        max_entries: u64,
     ) -> Result<(), ChunkError> {
         self.borrowed = None;
         let payload = std::mem::take(&mut self.payload);
-        let result = self.parse_slice(&payload, 0, section, with_metadata, symbols);
+        let result = self.parse_slice(&payload, 0, section, with_metadata, symbols, max_entries);
         self.payload = payload;
         result
     }
@@ -83,12 +84,22 @@ impl DecodedBlock {
         section: Section,
         with_metadata: bool,
         symbols: &SymbolTable,
+        max_entries: u64,
     ) -> Result<(), ChunkError> {
         let payload = chunk.get(range.clone()).unwrap_or_default();
         self.borrowed = Some(range.clone());
-        self.parse_slice(payload, range.start as u64, section, with_metadata, symbols)
+        self.parse_slice(
+            payload,
+            range.start as u64,
+            section,
+            with_metadata,
+            symbols,
+            max_entries,
+        )
     }
 
+    /// Indexes `payload`, stopping with an error past `max_entries` entries (so a block that
+    /// understates its entries cannot make the index outgrow what its metas declare).
     fn parse_slice(
         &mut self,
         payload: &[u8],
@@ -96,12 +107,13 @@ impl DecodedBlock {
         section: Section,
         with_metadata: bool,
         symbols: &SymbolTable,
+        max_entries: u64,
     ) -> Result<(), ChunkError> {
         self.entries.clear();
         self.pairs.clear();
         let (entries, pairs) = (&mut self.entries, &mut self.pairs);
         let mut scratch = Vec::new();
-        let _: ControlFlow<()> = scan(
+        let flow = scan(
             payload,
             base,
             section,
@@ -109,6 +121,9 @@ impl DecodedBlock {
             symbols,
             &mut scratch,
             |ts, line, entry_pairs| {
+                if entries.len() as u64 >= max_entries {
+                    return ControlFlow::Break(());
+                }
                 let first = pairs.len();
                 pairs.extend_from_slice(entry_pairs);
                 entries.push(RawEntry {
@@ -119,6 +134,16 @@ impl DecodedBlock {
                 ControlFlow::Continue(())
             },
         )?;
+        if flow.is_break() {
+            return Err(ChunkError::BlockMismatch {
+                section,
+                field: "entry count",
+                expected: i64::try_from(max_entries).unwrap_or(i64::MAX),
+                found: i64::try_from(max_entries)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1),
+            });
+        }
         Ok(())
     }
 }

@@ -192,6 +192,13 @@ impl Codec {
         limit: u64,
     ) -> Result<(), String> {
         out.clear();
+        let trailing = |extra: u64| {
+            if extra == 0 {
+                Ok(())
+            } else {
+                Err(format!("{extra} bytes after the end of the stream"))
+            }
+        };
         let read_bounded = |reader: &mut dyn Read, out: &mut Vec<u8>| -> Result<(), String> {
             let n = reader
                 .take(limit.saturating_add(1))
@@ -211,7 +218,12 @@ impl Codec {
                 Ok(())
             }
             Codec::Gzip => read_bounded(&mut flate2::read::MultiGzDecoder::new(data), out),
-            Codec::Flate => read_bounded(&mut flate2::read::DeflateDecoder::new(data), out),
+            Codec::Flate => {
+                let mut dec = flate2::read::DeflateDecoder::new(data);
+                read_bounded(&mut dec, out)?;
+                // A raw DEFLATE stream ends by itself: anything after it is not block data.
+                trailing(data.len() as u64 - dec.total_in().min(data.len() as u64))
+            }
             Codec::Snappy => read_bounded(&mut snap::read::FrameDecoder::new(data), out),
             Codec::Lz4_64k | Codec::Lz4_256k | Codec::Lz4_1M | Codec::Lz4_4M => {
                 read_bounded(&mut lz4_flex::frame::FrameDecoder::new(data), out)
@@ -220,7 +232,8 @@ impl Codec {
                 let mut dec = zstd::stream::read::Decoder::with_buffer(data)
                     .map_err(|e| e.to_string())?
                     .single_frame();
-                read_bounded(&mut dec, out)
+                read_bounded(&mut dec, out)?;
+                trailing(dec.finish().len() as u64)
             }
         }
     }

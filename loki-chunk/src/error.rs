@@ -169,6 +169,19 @@ pub enum ChunkError {
         /// Offset of the symbol's bytes.
         offset: u64,
     },
+    /// A block's entries disagree with its metas: more or fewer entries than declared, or an
+    /// entry newer than the block's declared newest timestamp.
+    #[error("{section}: {field} is {found}, the block metas say {expected}")]
+    BlockMismatch {
+        /// The block.
+        section: Section,
+        /// `"entry count"` or `"entry timestamp (max)"`.
+        field: &'static str,
+        /// What the metas declare.
+        expected: i64,
+        /// What the block holds.
+        found: i64,
+    },
     /// An entry refers to a symbol the table does not hold.
     #[error("{section}: symbol reference {index} at offset {offset}, table has {symbols} symbols")]
     BadSymbolRef {

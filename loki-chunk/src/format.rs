@@ -98,6 +98,17 @@ pub const MAX_DECOMPRESSED_LEN: u64 = MAX_LINE_LEN + (16 << 20);
 pub const MAX_BLOCK_LEN_V1_V2: u64 = 256 << 20;
 /// Largest decompressed V4 symbol table.
 pub const MAX_SYMBOLS_LEN: u64 = 64 << 20;
+/// Most symbols a V4 symbol table may hold. A chunk's table holds its distinct metadata names
+/// and values (thousands for high-cardinality values such as trace IDs); the cap keeps a table
+/// of empty strings, which compresses to almost nothing, from costing gigabytes of index.
+pub const MAX_SYMBOLS: u64 = 1 << 20;
+/// Most entries one block may declare. Loki's default 256 KiB blocks hold at most ~87,000
+/// entries (three bytes each at the least); the cap bounds the index a reader builds for a
+/// block whatever its decompressed size.
+pub const MAX_BLOCK_ENTRIES: u64 = 1 << 21;
+/// Most bytes reserved up front for a decompressed block; larger blocks grow as they inflate,
+/// so a block whose metas overstate its size cannot reserve memory it never fills.
+pub const MAX_BLOCK_RESERVE: u64 = 8 << 20;
 
 /// Upper bound on a V3/V4 block's decompressed payload from its metas: the accounted size
 /// (line bytes, plus 8 per metadata pair) at most doubles with the varint framing of short

@@ -11,8 +11,8 @@ use crate::entry::{Direction, Entry, EntryRef};
 use crate::error::{ChunkError, Section};
 use crate::format::{
     CRC_LEN, HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, HEADER_LEN, HEADER_LEN_V1,
-    MAGIC, MAX_BLOCK_LEN_V1_V2, MAX_LINE_LEN, METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3,
-    TRAILER_LEN_V4, V1, V3, V4, block_len_bound,
+    MAGIC, MAX_BLOCK_ENTRIES, MAX_BLOCK_LEN_V1_V2, MAX_BLOCK_RESERVE, MAX_LINE_LEN,
+    METADATA_PAIR_ACCOUNTING_BYTES, TRAILER_LEN_V1_V3, TRAILER_LEN_V4, V1, V3, V4, block_len_bound,
 };
 use crate::symbols::SymbolTable;
 
@@ -55,6 +55,34 @@ struct Layout {
     symbols: Option<(usize, usize)>,
     metas: (usize, usize),
     blocks_end: usize,
+}
+
+/// Checks a decoded block against its metas: the declared entry count, and no entry newer
+/// than the declared newest timestamp. (The declared oldest is not checked: Loki's head can
+/// record a later minimum than its oldest entry when the block starts with empty lines.)
+fn check_block(
+    section: Section,
+    meta: &BlockMeta,
+    entries: u64,
+    newest: Option<i64>,
+) -> Result<(), ChunkError> {
+    if entries != meta.entries {
+        return Err(ChunkError::BlockMismatch {
+            section,
+            field: "entry count",
+            expected: i64::try_from(meta.entries).unwrap_or(i64::MAX),
+            found: i64::try_from(entries).unwrap_or(i64::MAX),
+        });
+    }
+    if let Some(newest) = newest.filter(|&n| n > meta.max_ts) {
+        return Err(ChunkError::BlockMismatch {
+            section,
+            field: "entry timestamp (max)",
+            expected: meta.max_ts,
+            found: newest,
+        });
+    }
+    Ok(())
 }
 
 fn crc_at(data: &[u8], section: Section, offset: usize) -> Result<u32, ChunkError> {
@@ -271,16 +299,23 @@ impl Chunk {
         let count = cur.uvarint_max("block count", metas_len as u64 / 5)?;
         let mut blocks = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         let mut skipped = Vec::new();
-        let mut expected_start = first_block_start;
+        // Loki's reader walks an "expected" offset alongside the stored ones: the first block
+        // starts after the header (and V4 symbol table), each next one 4 bytes after the
+        // previous block's data. A stored offset that is out of range or fails its checksum is
+        // retried at the expected offset (a historic writer bug). Blocks must also not start
+        // before the end of the previous accepted block: a chunk's blocks are disjoint, and
+        // the check keeps hostile metas from pointing many times at one large block.
+        let mut expected = first_block_start as u64;
+        let mut floor = first_block_start as u64;
         for index in 0..usize::try_from(count).unwrap_or(0) {
-            let entries = cur.uvarint()?;
+            let entries = cur.uvarint_max("block entry count", MAX_BLOCK_ENTRIES)?;
             let min_ts = cur.varint()?;
             let max_ts = cur.varint()?;
             let offset_field = cur.offset();
             let offset = cur.uvarint()?;
             let uncompressed_size = if version >= V3 { cur.uvarint()? } else { 0 };
             let compressed_len = cur.uvarint()?;
-            let mut meta = BlockMeta {
+            let meta = BlockMeta {
                 entries,
                 min_ts,
                 max_ts,
@@ -289,11 +324,12 @@ impl Chunk {
                 compressed_len,
             };
             let section = Section::Block(index);
+            let blocks_end = layout.blocks_end as u64;
             let fits = |start: u64| {
-                start >= first_block_start as u64
-                    && compressed_len <= layout.blocks_end as u64
-                    && start <= layout.blocks_end as u64 - compressed_len
-                    && layout.blocks_end as u64 - compressed_len - start >= CRC_LEN as u64
+                start >= floor
+                    && compressed_len <= blocks_end
+                    && start <= blocks_end - compressed_len
+                    && blocks_end - compressed_len - start >= CRC_LEN as u64
             };
             let crc_ok = |start: u64| {
                 let (s, l) = (
@@ -302,46 +338,40 @@ impl Chunk {
                 );
                 check_crc(data, section, s, l)
             };
-            // Loki tolerates one historic writer bug: a wrong stored offset, retried at the
-            // offset the block must have (4 bytes after the previous block's data).
-            let expected = expected_start as u64;
             let outcome = if fits(offset) {
                 match crc_ok(offset) {
                     Ok(()) => Ok(offset),
-                    Err(e) if offset != expected && fits(expected) && crc_ok(expected).is_ok() => {
-                        drop(e);
+                    Err(_) if offset != expected && fits(expected) && crc_ok(expected).is_ok() => {
                         Ok(expected)
                     }
                     Err(e) => Err(e),
                 }
-            } else if offset != expected && fits(expected) {
-                crc_ok(expected).map(|()| expected)
+            } else if offset != expected && fits(expected) && crc_ok(expected).is_ok() {
+                Ok(expected)
             } else {
+                // Out of range, and not found at the expected offset either: as in Loki, the
+                // chunk is rejected.
                 return Err(ChunkError::OutOfRange {
                     section: Section::Metas,
                     field: "block offset + length",
                     offset: offset_field,
-                    limit: layout.blocks_end as u64,
+                    limit: blocks_end,
                     found: offset.saturating_add(compressed_len),
                 });
             };
-            // Where the block is: where its checksum matched, or for a skipped block, where it
-            // was looked for last (its stored offset when in range, else the expected one).
-            let start = match outcome {
+            match outcome {
                 Ok(start) => {
-                    meta.offset = start;
-                    blocks.push(meta);
-                    start
+                    blocks.push(BlockMeta {
+                        offset: start,
+                        ..meta
+                    });
+                    floor = start + compressed_len + CRC_LEN as u64;
                 }
-                Err(error) => {
-                    skipped.push(SkippedBlock { index, meta, error });
-                    if fits(offset) { offset } else { expected }
-                }
-            };
-            let next = start
+                Err(error) => skipped.push(SkippedBlock { index, meta, error }),
+            }
+            expected = expected
                 .saturating_add(compressed_len)
                 .saturating_add(CRC_LEN as u64);
-            expected_start = usize::try_from(next).unwrap_or(usize::MAX);
         }
         Ok((blocks, skipped))
     }
@@ -472,7 +502,9 @@ impl Chunk {
 
     /// Entries in the readable blocks (and the head), from the block metas.
     pub fn entry_count(&self) -> u64 {
-        self.blocks.iter().map(|b| b.entries).sum::<u64>() + self.head_entries() as u64
+        self.blocks.iter().fold(self.head_entries() as u64, |n, b| {
+            n.saturating_add(b.entries)
+        })
     }
 
     /// Smallest and largest timestamp over the readable blocks and the head, if any.
@@ -496,7 +528,9 @@ impl Chunk {
         let head = self.head.as_ref().map_or(0, |h| {
             h.payload.len() + h.pairs.len() * METADATA_PAIR_ACCOUNTING_BYTES
         });
-        self.blocks.iter().map(|b| b.uncompressed_size).sum::<u64>() + (symbols + head) as u64
+        self.blocks.iter().fold((symbols + head) as u64, |n, b| {
+            n.saturating_add(b.uncompressed_size)
+        })
     }
 
     /// Decompresses block `meta` into `out` (an uncompressed block is borrowed, not copied).
@@ -532,7 +566,8 @@ impl Chunk {
         let expected = meta
             .uncompressed_size
             .saturating_add(meta.entries.saturating_mul(16))
-            .min(limit);
+            .min(limit)
+            .min(MAX_BLOCK_RESERVE);
         out.payload.clear();
         out.payload.reserve(usize::try_from(expected).unwrap_or(0));
         self.codec
@@ -554,16 +589,15 @@ impl Chunk {
     ) -> Result<(), ChunkError> {
         self.load_block(index, meta, out)?;
         let section = Section::Block(index);
+        let v4 = self.version == V4;
         match out.borrowed.clone() {
-            Some(range) => out.parse_borrowed(
-                &self.data,
-                range,
-                section,
-                self.version == V4,
-                &self.symbols,
-            ),
-            None => out.parse(section, self.version == V4, &self.symbols),
+            Some(range) => {
+                out.parse_borrowed(&self.data, range, section, v4, &self.symbols, meta.entries)?;
+            }
+            None => out.parse(section, v4, &self.symbols, meta.entries)?,
         }
+        let newest = out.entries.iter().map(|e| e.ts).max();
+        check_block(section, meta, out.entries.len() as u64, newest)
     }
 
     fn entry_ref<'s>(&'s self, block: &'s DecodedBlock, e: &RawEntry) -> EntryRef<'s> {
@@ -641,14 +675,22 @@ impl Chunk {
             self.load_block(index, meta, block)?;
             let payload = block.bytes(&self.data);
             let base = block.borrowed.as_ref().map_or(0, |r| r.start as u64);
-            return scan(
+            let section = Section::Block(index);
+            let (mut seen, mut newest, mut overflow) = (0u64, i64::MIN, false);
+            let flow = scan(
                 payload,
                 base,
-                Section::Block(index),
+                section,
                 self.version == V4,
                 &self.symbols,
                 pairs,
                 |ts, line, entry_pairs| {
+                    seen += 1;
+                    newest = newest.max(ts);
+                    if seen > meta.entries || ts > meta.max_ts {
+                        overflow = true;
+                        return ControlFlow::Break(());
+                    }
                     let line = payload.get(line).unwrap_or_default();
                     if query.accepts(ts, line) {
                         f(EntryRef {
@@ -661,7 +703,18 @@ impl Chunk {
                         ControlFlow::Continue(())
                     }
                 },
-            );
+            )?;
+            // A block must hold what its metas declare (checked once the walk is complete).
+            if overflow || flow.is_continue() {
+                // Stopped at a too-new entry within the count: report the timestamp.
+                let counted = if overflow && seen <= meta.entries {
+                    meta.entries
+                } else {
+                    seen
+                };
+                check_block(section, meta, counted, (seen > 0).then_some(newest))?;
+            }
+            return Ok(flow);
         }
         self.decode_block(index, meta, block)?;
         let emit = |e: &RawEntry| {

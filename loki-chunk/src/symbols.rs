@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::codec::Codec;
 use crate::cursor::{Cursor, put_uvarint, uvarint_len};
 use crate::error::{ChunkError, Section};
-use crate::format::MAX_SYMBOLS_LEN;
+use crate::format::{MAX_SYMBOLS, MAX_SYMBOLS_LEN};
 
 /// Normalises a structured-metadata name the way Loki's reader does (the OTLP to Prometheus
 /// label-name rules): characters outside `[A-Za-z0-9_]` become `_`, runs of `_` after the
@@ -105,7 +105,7 @@ impl SymbolTable {
     pub(crate) fn decode(section: &[u8], base: u64, codec: Codec) -> Result<Self, ChunkError> {
         let mut cur = Cursor::new(section, base, Section::SymbolTable);
         // Each symbol takes at least one byte (its length varint).
-        let count = cur.uvarint_max("symbol count", MAX_SYMBOLS_LEN)?;
+        let count = cur.uvarint_max("symbol count", MAX_SYMBOLS)?;
         let stream_offset = cur.offset();
         let stream = cur.take(cur.remaining())?;
         let mut plain = Vec::new();

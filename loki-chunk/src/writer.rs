@@ -317,7 +317,7 @@ impl ChunkWriter {
                     offset: 0,
                     reason,
                 })?;
-            block.parse(Section::Block(i), self.with_metadata(), &table)?;
+            block.parse(Section::Block(i), self.with_metadata(), &table, u64::MAX)?;
             decoded.push(block);
         }
         let mut order: Vec<(i64, usize, usize)> = decoded
@@ -469,7 +469,9 @@ impl ChunkWriter {
 
     /// Entries in the cut blocks and the head.
     pub fn entry_count(&self) -> u64 {
-        self.blocks.iter().map(|b| b.entries).sum::<u64>() + self.head.len() as u64
+        self.blocks
+            .iter()
+            .fold(self.head.len() as u64, |n, b| n.saturating_add(b.entries))
     }
 
     /// Loki's `UncompressedSize()`: head size, block sizes and (V4) symbol bytes.
@@ -479,8 +481,11 @@ impl ChunkWriter {
         } else {
             0
         };
-        let blocks: u64 = self.blocks.iter().map(|b| b.uncompressed_size).sum();
-        blocks + (self.head.size() + symbols) as u64
+        self.blocks
+            .iter()
+            .fold((self.head.size() + symbols) as u64, |n, b| {
+                n.saturating_add(b.uncompressed_size)
+            })
     }
 
     /// Smallest and largest timestamp in the blocks and the head.

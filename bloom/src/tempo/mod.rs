@@ -214,8 +214,9 @@ impl TempoBloomParams {
     ///
     /// # Errors
     ///
-    /// [`BloomError::InvalidParameter`] when `false_positive` is not in `(0, 1)` or
-    /// `shard_size_bytes` is 0.
+    /// [`BloomError::InvalidParameter`] when `false_positive` is not in `(0, 1)`,
+    /// `shard_size_bytes` is 0 or above 1 GiB, or the rate needs more than
+    /// [`TEMPO_MAX_K`] hash locations.
     pub fn new(
         false_positive: f64,
         shard_size_bytes: u32,
@@ -228,11 +229,11 @@ impl TempoBloomParams {
                 reason: "must be strictly between 0 and 1",
             });
         }
-        if shard_size_bytes == 0 {
+        if shard_size_bytes == 0 || u64::from(shard_size_bytes) * 8 > TEMPO_MAX_M_BITS {
             return Err(BloomError::InvalidParameter {
                 name: "shard_size_bytes",
-                value: 0.0,
-                reason: "must be at least 1",
+                value: f64::from(shard_size_bytes),
+                reason: "must be between 1 and 1 GiB",
             });
         }
         let n = estimated_objects.max(1);
@@ -242,6 +243,13 @@ impl TempoBloomParams {
         let total_bits = float_to_u64((-nf * false_positive.ln() / (ln2 * ln2)).ceil());
         #[allow(clippy::cast_precision_loss)] // bit counts are far below 2^52
         let k = float_to_u64((ln2 * total_bits as f64 / nf).ceil()).max(1);
+        if k > TEMPO_MAX_K {
+            return Err(BloomError::InvalidParameter {
+                name: "false_positive",
+                value: false_positive,
+                reason: "needs more than 1024 hash locations per key",
+            });
+        }
         let shard_bits = u64::from(shard_size_bytes) * 8;
         let shard_count = usize::try_from(total_bits.div_ceil(shard_bits))
             .unwrap_or(usize::MAX)
@@ -607,7 +615,8 @@ pub struct ShardedBloom {
 }
 
 impl ShardedBloom {
-    /// Empty shards sized by `params`.
+    /// Empty shards sized by `params` (which [`TempoBloomParams::new`] has checked against the
+    /// shard limits, so every shard gets exactly the requested `m` and `k`).
     pub fn new(params: TempoBloomParams) -> Self {
         let shard = Shard::new(params.shard_bits(), params.k()).unwrap_or_else(|_| Shard {
             m: 1,

@@ -107,3 +107,15 @@ fn streaming_hashes_equal_one_shot_hashes() {
         );
     }
 }
+
+#[test]
+fn sizing_rejects_what_a_shard_cannot_hold() {
+    assert!(TempoBloomParams::new(0.01, (1 << 30) + 1, 10).is_err()); // > 1 GiB shards
+    assert!(TempoBloomParams::new(1e-320, 1024, 10).is_err()); // k = 1063 > 1024
+    let p = TempoBloomParams::new(1e-100, 1 << 20, 10).unwrap(); // large k, still in range
+    let filter = ShardedBloom::new(p);
+    assert_eq!(
+        (filter.shards()[0].m(), filter.shards()[0].k()),
+        (8 << 20, p.k())
+    );
+}
