@@ -1,7 +1,11 @@
 //! Chunks whose checksums are valid but whose metas lie: every lie is a typed error, never a
 //! panic, a silent wrong answer or an allocation the input does not justify.
 #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)] // hand-rolled varints for forging metas
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // hand-rolled varints for forging metas
 
 use loki_chunk::{Chunk, ChunkError, ChunkWriter, Codec, Direction, Query, Section, WriterOptions};
 
