@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{expected_entries, loki_dir, ns, vectors};
+use common::{assert_block_facts, expected_entries, loki_dir, ns, vectors};
 use loki_chunk::{Chunk, ChunkError, Direction, Entry, Query, Section};
 use serde_json::Value;
 
@@ -121,21 +121,10 @@ fn check_chunk_facts(name: &str, chunk: &Chunk, facts: &Value) {
         .zip(facts["blocks"].as_array().unwrap())
         .enumerate()
     {
-        assert_eq!(
-            got.entries,
-            want["entries"].as_u64().unwrap(),
-            "{name} block {i}"
-        );
-        assert_eq!(got.min_ts, ns(&want["min_ts_ns"]), "{name} block {i}");
-        assert_eq!(got.max_ts, ns(&want["max_ts_ns"]), "{name} block {i}");
+        assert_block_facts(name, i, got, want);
         assert_eq!(
             got.offset,
             want["offset"].as_u64().unwrap(),
-            "{name} block {i}"
-        );
-        assert_eq!(
-            got.uncompressed_size,
-            want["uncompressed_size"].as_u64().unwrap(),
             "{name} block {i}"
         );
         assert_eq!(

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{expected_entries, loki_dir, ns};
+use common::{assert_block_facts, expected_entries, loki_dir, ns};
 use loki_chunk::{Appended, Chunk, ChunkError, ChunkWriter, Codec, Entry, Query, WriterOptions};
 use serde_json::Value;
 
@@ -68,18 +68,7 @@ fn check_facts(name: &str, w: &ChunkWriter, chunk: &Chunk, facts: &Value, exact_
         "{name}: block count after reading"
     );
     for (i, (got, want)) in ours.iter().zip(blocks).enumerate() {
-        assert_eq!(
-            got.entries,
-            want["entries"].as_u64().unwrap(),
-            "{name} block {i}"
-        );
-        assert_eq!(got.min_ts, ns(&want["min_ts_ns"]), "{name} block {i}");
-        assert_eq!(got.max_ts, ns(&want["max_ts_ns"]), "{name} block {i}");
-        assert_eq!(
-            got.uncompressed_size,
-            want["uncompressed_size"].as_u64().unwrap(),
-            "{name} block {i}"
-        );
+        assert_block_facts(name, i, got, want);
     }
     // Offsets the writer reports are where the serialised blocks are.
     let read: Vec<u64> = chunk.blocks().iter().map(|b| b.offset).collect();

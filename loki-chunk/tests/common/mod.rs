@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use loki_chunk::Entry;
+use loki_chunk::{BlockMeta, Entry};
 use serde_json::Value;
 
 /// `$COMPAT_DIR/loki`, or `None` when the test is skipped.
@@ -55,4 +55,22 @@ pub(crate) fn expected_entries(list: &Value) -> Vec<Entry> {
                 .collect(),
         })
         .collect()
+}
+
+/// Asserts a block's entry count, time bounds and uncompressed size equal a vector's block
+/// facts (offsets and lengths depend on the writer's compressor and are compared by callers
+/// that read Loki's own bytes).
+pub(crate) fn assert_block_facts(name: &str, i: usize, got: &BlockMeta, want: &Value) {
+    assert_eq!(
+        got.entries,
+        want["entries"].as_u64().unwrap(),
+        "{name} block {i}"
+    );
+    assert_eq!(got.min_ts, ns(&want["min_ts_ns"]), "{name} block {i}");
+    assert_eq!(got.max_ts, ns(&want["max_ts_ns"]), "{name} block {i}");
+    assert_eq!(
+        got.uncompressed_size,
+        want["uncompressed_size"].as_u64().unwrap(),
+        "{name} block {i}"
+    );
 }
