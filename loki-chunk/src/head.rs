@@ -74,10 +74,6 @@ impl Head {
         Some((self.slots.first()?.ts, self.slots.last()?.ts))
     }
 
-    pub(crate) fn pair_count(&self) -> usize {
-        self.pairs.len()
-    }
-
     fn line(&self, slot: &Slot) -> &[u8] {
         self.encoded.get(slot.line.clone()).unwrap_or_default()
     }

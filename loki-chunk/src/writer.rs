@@ -9,8 +9,8 @@ use crate::cursor::{put_uvarint, put_varint};
 use crate::entry::Entry;
 use crate::error::{ChunkError, Section};
 use crate::format::{
-    BLOCKS_PER_CHUNK_WITHOUT_TARGET, DEFAULT_BLOCK_SIZE, DEFAULT_TARGET_SIZE, HEAD_ORDERED,
-    HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, MAGIC, V2, V3, V4,
+    BLOCKS_PER_CHUNK_WITHOUT_TARGET, CRC_LEN, DEFAULT_BLOCK_SIZE, DEFAULT_TARGET_SIZE,
+    HEAD_ORDERED, HEAD_UNORDERED, HEAD_UNORDERED_WITH_METADATA, HEADER_LEN, MAGIC, V2, V3, V4,
 };
 use crate::head::{Head, HeadAppend, valid_head_format};
 use crate::reader::Chunk;
@@ -461,7 +461,7 @@ impl ChunkWriter {
                     },
                     compressed_len: b.data.len() as u64,
                 };
-                offset += b.data.len() as u64 + 4;
+                offset += (b.data.len() + CRC_LEN) as u64;
                 meta
             })
             .collect()
@@ -512,25 +512,20 @@ impl ChunkWriter {
         self.head.len()
     }
 
-    /// Metadata pairs held in the head (for accounting checks).
-    pub fn head_pairs(&self) -> usize {
-        self.head.pair_count()
-    }
-
     /// Byte offset of the first block once serialised: the header and, in V4, the compressed
     /// symbol section and its CRC (encoded here to learn its size).
     fn blocks_start(&self) -> usize {
         if self.with_metadata() {
             let mut sm = Vec::new();
             let _ = self.symbols.encode_into(self.opts.codec, &mut sm);
-            6 + sm.len() + 4
+            HEADER_LEN + sm.len() + CRC_LEN
         } else {
-            6
+            HEADER_LEN
         }
     }
 
     fn serialize(&self, compress_symbols: bool) -> Result<Vec<u8>, ChunkError> {
-        let total: usize = self.blocks.iter().map(|b| b.data.len() + 4).sum();
+        let total: usize = self.blocks.iter().map(|b| b.data.len() + CRC_LEN).sum();
         let mut out = Vec::with_capacity(total + 64 + self.blocks.len() * 24);
         out.extend_from_slice(&MAGIC.to_be_bytes());
         out.push(self.opts.version);

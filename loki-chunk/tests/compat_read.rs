@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{assert_block_facts, expected_entries, loki_dir, ns, vectors};
+use common::{assert_block_facts, expected_entries, loki_dir, ns, symbol_table, vectors};
 use loki_chunk::{Chunk, ChunkError, Direction, Entry, Query, Section};
 use serde_json::Value;
 
@@ -45,15 +45,8 @@ fn assert_entries_eq(name: &str, got: &[Entry], want: &[Entry], ties_as_sets: bo
 /// Loki's table (and their bytes to its uncompressed size); the stored bytes do not have them.
 fn restored_extra_symbols(chunk: &Chunk, facts: &Value) -> Vec<String> {
     let stored = chunk.symbols().symbols();
-    let want: Vec<String> = facts
-        .get("symbol_table")
-        .map(|t| {
-            t.as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap().to_owned())
-                .collect()
-        })
+    let want: Vec<String> = symbol_table(facts)
+        .map(|t| t.into_iter().map(str::to_owned).collect())
         .unwrap_or_default();
     if want.len() <= stored.len() {
         return Vec::new();
@@ -133,13 +126,7 @@ fn check_chunk_facts(name: &str, chunk: &Chunk, facts: &Value) {
             "{name} block {i}"
         );
     }
-    if let Some(table) = facts.get("symbol_table") {
-        let want: Vec<&str> = table
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
+    if let Some(want) = symbol_table(facts) {
         let got: Vec<&str> = chunk
             .symbols()
             .symbols()

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{assert_block_facts, expected_entries, loki_dir, ns};
+use common::{assert_block_facts, expected_entries, loki_dir, ns, symbol_table};
 use loki_chunk::{Appended, Chunk, ChunkError, ChunkWriter, Codec, Entry, Query, WriterOptions};
 use serde_json::Value;
 
@@ -88,13 +88,7 @@ fn check_facts(name: &str, w: &ChunkWriter, chunk: &Chunk, facts: &Value, exact_
         facts["uncompressed_size"].as_u64().unwrap(),
         "{name}"
     );
-    if let Some(table) = facts.get("symbol_table") {
-        let mut want: Vec<&str> = table
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
+    if let Some(mut want) = symbol_table(facts) {
         let mut got: Vec<&str> = w.symbols().iter().map(String::as_str).collect();
         if !exact_order {
             want.sort_unstable();
@@ -223,13 +217,7 @@ fn checkpoints_round_trip_and_restore_like_loki() {
             facts["entry_count"].as_u64().unwrap(),
             "{name}"
         );
-        if let Some(table) = facts.get("symbol_table") {
-            let want: Vec<&str> = table
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap())
-                .collect();
+        if let Some(want) = symbol_table(facts) {
             assert_eq!(restored.symbols(), want.as_slice(), "{name}: symbol table");
         }
     }

@@ -74,3 +74,9 @@ pub(crate) fn assert_block_facts(name: &str, i: usize, got: &BlockMeta, want: &V
         "{name} block {i}"
     );
 }
+
+/// A vector's `symbol_table`, if it has one.
+pub(crate) fn symbol_table(facts: &Value) -> Option<Vec<&str>> {
+    let table = facts.get("symbol_table")?.as_array().unwrap();
+    Some(table.iter().map(|s| s.as_str().unwrap()).collect())
+}
