@@ -1,16 +1,49 @@
-//! The OTLP trace and log data model for the trace side of the workspace.
+//! The OTLP trace and log data model, and every wire format Tempo accepts or returns.
 //!
-//! This crate will hold the OTLP types, 16-byte trace and 8-byte span IDs, the wire formats
-//! Tempo accepts and returns (OTLP protobuf and JSON, Zipkin v2, Jaeger Thrift) and trace
-//! combining. So far it defines its error type; each part lands with its tests.
+//! * [`proto`]: the OTLP messages (prost, from `opentelemetry-proto`) under one tree.
+//! * [`TraceId`] and [`SpanId`]: 16- and 8-byte IDs, parsed and printed as Tempo does
+//!   (hex of any length up to the full width, left-padded; 64-bit IDs widened).
+//! * Decoders for untrusted input, each behind a size limit ([`Limits`]) and returning a
+//!   typed [`ModelError`]: OTLP protobuf ([`decode_trace_request`], [`decode_logs_request`]),
+//!   OTLP/JSON ([`json`]).
+//! * Encoders for Tempo's query responses.
+//!
+//! Nothing here does IO.
+//!
+//! # Example
+//!
+//! Decode an OTLP/JSON export, read its IDs, and write it back as protobuf:
 //!
 //! ```
-//! use otlp_model::ModelError;
-//! let err = ModelError::IdTooLong { max_hex: 32, found: 33 };
-//! assert_eq!(err.to_string(), "ID has 33 hex digits, at most 32 allowed");
+//! use otlp_model::{Limits, SpanId, TraceId, decode_trace_request, json};
+//! use prost::Message;
+//!
+//! let body = br#"{"resourceSpans":[{"resource":{"attributes":[
+//!     {"key":"service.name","value":{"stringValue":"checkout"}}]},
+//!   "scopeSpans":[{"spans":[{"traceId":"0000000000000000000000000000abcd",
+//!     "spanId":"00000000000000ef","name":"charge","kind":3}]}]}]}"#;
+//! let request = json::decode_traces_json(body, &Limits::default())?;
+//! let span = &request.resource_spans[0].scope_spans[0].spans[0];
+//! assert_eq!(TraceId::from_slice(&span.trace_id)?, "abcd".parse()?);
+//! assert_eq!(SpanId::from_slice(&span.span_id)?.to_short_hex(), "ef");
+//!
+//! let protobuf = request.encode_to_vec();
+//! assert_eq!(decode_trace_request(&protobuf, &Limits::default())?, request);
+//! # Ok::<(), otlp_model::ModelError>(())
 //! ```
 #![forbid(unsafe_code)]
 
 mod error;
+mod id;
+pub mod json;
+mod limits;
+pub mod proto;
+mod protobuf;
 
-pub use error::ModelError;
+pub use error::{ModelError, ThriftReason, WireFormat};
+pub use id::{IdKind, SpanId, TraceId};
+pub use limits::Limits;
+pub use protobuf::{
+    decode_logs_data, decode_logs_request, decode_logs_response, decode_trace_request,
+    decode_trace_response, decode_traces_data,
+};
