@@ -171,6 +171,12 @@ pub enum ModelError {
         /// What was wrong.
         reason: ThriftReason,
     },
+    /// A combined trace passed the size limit.
+    #[error("trace exceeds max size (max bytes: {max_bytes})")]
+    TraceTooLarge {
+        /// The limit in bytes.
+        max_bytes: usize,
+    },
     /// Decoded input holds a value the OTLP model cannot represent (e.g. a trace ID of the
     /// wrong length in a span).
     #[error("{format}: {field}: {reason}")]

@@ -72,17 +72,17 @@ fn parse_padded_hex<const N: usize>(text: &str, kind: IdKind) -> Result<[u8; N],
             found: digits.len(),
         });
     }
+    if let Some((position, found)) = text.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Err(ModelError::IdInvalidHex {
+            kind,
+            position,
+            found,
+        });
+    }
     let mut out = [0u8; N];
     // Digit i of the text (counted from the end) is nibble i of the number.
     for (from_end, &digit) in digits.iter().rev().enumerate() {
-        let nibble = hex_value(digit).ok_or_else(|| ModelError::IdInvalidHex {
-            kind,
-            position: digits.len() - 1 - from_end,
-            found: text[digits.len() - 1 - from_end..]
-                .chars()
-                .next()
-                .unwrap_or(char::REPLACEMENT_CHARACTER),
-        })?;
+        let nibble = hex_value(digit).unwrap_or(0);
         let byte = N - 1 - from_end / 2;
         out[byte] |= if from_end % 2 == 0 { nibble } else { nibble << 4 };
     }

@@ -33,16 +33,21 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod attrs;
+pub mod combine;
 mod error;
 mod id;
+pub mod jaeger;
 pub mod json;
 mod limits;
 pub mod proto;
 mod protobuf;
+mod thrift;
 
 pub use error::{ModelError, ThriftReason, WireFormat};
 pub use id::{IdKind, SpanId, TraceId};
 pub use limits::Limits;
+pub use thrift::Protocol;
 pub use protobuf::{
     decode_logs_data, decode_logs_request, decode_logs_response, decode_trace_request,
     decode_trace_response, decode_traces_data,
