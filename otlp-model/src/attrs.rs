@@ -115,7 +115,10 @@ mod tests {
             assert_eq!(m.remove("k0"), Some(Value::IntValue(0)));
             let last = format!("k{}", n - 1);
             assert_eq!(keys(&m)[0], last);
-            assert_eq!(m.get(&last), Some(&Value::IntValue(i64::try_from(n - 1).unwrap())));
+            assert_eq!(
+                m.get(&last),
+                Some(&Value::IntValue(i64::try_from(n - 1).unwrap()))
+            );
             assert!(!m.contains("k0"));
             assert_eq!(m.into_vec().len(), n - 1);
         }

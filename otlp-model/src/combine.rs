@@ -263,8 +263,13 @@ fn sort_groups<T: Default>(items: &mut [T], key: for<'a> fn(&'a T) -> Option<Spa
         return;
     }
     // Sort the non-empty items among their own positions.
-    let positions: Vec<usize> = (0..items.len()).filter(|&i| key(&items[i]).is_some()).collect();
-    let mut taken: Vec<T> = positions.iter().map(|&i| std::mem::take(&mut items[i])).collect();
+    let positions: Vec<usize> = (0..items.len())
+        .filter(|&i| key(&items[i]).is_some())
+        .collect();
+    let mut taken: Vec<T> = positions
+        .iter()
+        .map(|&i| std::mem::take(&mut items[i]))
+        .collect();
     taken.sort_by(|a, b| key(a).cmp(&key(b)));
     for (&p, item) in positions.iter().zip(taken) {
         items[p] = item;

@@ -84,7 +84,11 @@ fn parse_padded_hex<const N: usize>(text: &str, kind: IdKind) -> Result<[u8; N],
     for (from_end, &digit) in digits.iter().rev().enumerate() {
         let nibble = hex_value(digit).unwrap_or(0);
         let byte = N - 1 - from_end / 2;
-        out[byte] |= if from_end % 2 == 0 { nibble } else { nibble << 4 };
+        out[byte] |= if from_end % 2 == 0 {
+            nibble
+        } else {
+            nibble << 4
+        };
     }
     Ok(out)
 }

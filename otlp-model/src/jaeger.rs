@@ -117,7 +117,11 @@ pub fn decode_agent_datagram(bytes: &[u8], limits: &Limits) -> Result<AgentCall,
     match header.name {
         b"emitBatch" => {}
         b"emitZipkinBatch" => return Ok(AgentCall::EmitZipkinBatch),
-        other => return Ok(AgentCall::Unknown(String::from_utf8_lossy(other).into_owned())),
+        other => {
+            return Ok(AgentCall::Unknown(
+                String::from_utf8_lossy(other).into_owned(),
+            ));
+        }
     }
     // emitBatch_args { 1: Batch batch }
     let mut batch = None;
@@ -433,19 +437,23 @@ fn read_process(r: &mut Reader<'_>) -> Result<Process, ModelError> {
 fn read_batch(r: &mut Reader<'_>) -> Result<Batch, ModelError> {
     let mut process = None;
     let mut spans = Vec::new();
-    read_struct(r, &[(1, "Batch.process"), (2, "Batch.spans")], |r, t, id| {
-        Ok(match (id, t) {
-            (1, TType::Struct) => {
-                process = Some(read_process(r)?);
-                Some(1)
-            }
-            (2, TType::List) => {
-                spans = read_list(r, "Batch.spans", read_span)?;
-                Some(2)
-            }
-            _ => None,
-        })
-    })?;
+    read_struct(
+        r,
+        &[(1, "Batch.process"), (2, "Batch.spans")],
+        |r, t, id| {
+            Ok(match (id, t) {
+                (1, TType::Struct) => {
+                    process = Some(read_process(r)?);
+                    Some(1)
+                }
+                (2, TType::List) => {
+                    spans = read_list(r, "Batch.spans", read_span)?;
+                    Some(2)
+                }
+                _ => None,
+            })
+        },
+    )?;
     let process = process.ok_or_else(|| r.error(ThriftReason::MissingField("Batch.process")))?;
     Ok(Batch { process, spans })
 }
@@ -479,7 +487,10 @@ fn to_otlp(batch: Batch) -> ResourceSpans {
 fn process_to_resource(p: Process) -> Resource {
     let mut attrs = AttrMap::new();
     if !p.service_name.is_empty() {
-        attrs.put("service.name".to_owned(), Value::StringValue(p.service_name));
+        attrs.put(
+            "service.name".to_owned(),
+            Value::StringValue(p.service_name),
+        );
     }
     for tag in p.tags.into_iter().flatten() {
         attrs.put(tag.key, tag.value);
@@ -540,9 +551,8 @@ fn parent_id(s: &JSpan) -> i64 {
         return s.parent_span_id;
     }
     let refs = s.references.as_deref().unwrap_or_default();
-    let same_trace = |r: &&SpanRef| {
-        r.trace_id_high == s.trace_id_high && r.trace_id_low == s.trace_id_low
-    };
+    let same_trace =
+        |r: &&SpanRef| r.trace_id_high == s.trace_id_high && r.trace_id_low == s.trace_id_low;
     refs.iter()
         .filter(same_trace)
         .find(|r| r.ref_type == CHILD_OF)
@@ -607,7 +617,10 @@ fn span_to_otlp(s: JSpan) -> Span {
             for f in log.fields {
                 fields.put(f.key, f.value);
             }
-            let name = fields.get_str("event").map(str::to_owned).unwrap_or_default();
+            let name = fields
+                .get_str("event")
+                .map(str::to_owned)
+                .unwrap_or_default();
             fields.remove("event");
             Event {
                 time_unix_nano: micros_to_nanos(log.timestamp),

@@ -43,12 +43,13 @@ mod limits;
 pub mod proto;
 mod protobuf;
 mod thrift;
+pub mod zipkin;
 
 pub use error::{ModelError, ThriftReason, WireFormat};
 pub use id::{IdKind, SpanId, TraceId};
 pub use limits::Limits;
-pub use thrift::Protocol;
 pub use protobuf::{
     decode_logs_data, decode_logs_request, decode_logs_response, decode_trace_request,
     decode_trace_response, decode_traces_data,
 };
+pub use thrift::Protocol;

@@ -20,7 +20,11 @@ const T_LIST: u8 = 15;
 
 impl W {
     fn new(compact: bool) -> Self {
-        Self { out: Vec::new(), compact, last: vec![0] }
+        Self {
+            out: Vec::new(),
+            compact,
+            last: vec![0],
+        }
     }
     fn ctype(t: u8) -> u8 {
         match t {
@@ -67,7 +71,8 @@ impl W {
     fn bool_field(&mut self, id: i16, v: bool) {
         if self.compact {
             let last = *self.last.last().unwrap();
-            self.out.push((((id - last) as u8) << 4) | if v { 1 } else { 2 });
+            self.out
+                .push((((id - last) as u8) << 4) | if v { 1 } else { 2 });
             *self.last.last_mut().unwrap() = id;
         } else {
             self.field(T_BOOL, id);
@@ -275,15 +280,37 @@ fn binary_and_compact_decode_to_the_same_spans() {
         ("ip", TagV::S("10.0.0.1")),
     ];
     let spans = sample_spans();
-    let a = decode_batch(&batch(false, &tags, &spans), Protocol::Binary, &Limits::default()).unwrap();
-    let b = decode_batch(&batch(true, &tags, &spans), Protocol::Compact, &Limits::default()).unwrap();
+    let a = decode_batch(
+        &batch(false, &tags, &spans),
+        Protocol::Binary,
+        &Limits::default(),
+    )
+    .unwrap();
+    let b = decode_batch(
+        &batch(true, &tags, &spans),
+        Protocol::Compact,
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(a, b);
 
     let resource = a.resource.as_ref().unwrap();
-    let keys: Vec<&str> = resource.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let keys: Vec<&str> = resource
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
     // hostname → host.name and jaeger.version → opencensus.exporterversion: each new key is
     // appended, then the old one removed by moving the last entry into its slot.
-    assert_eq!(keys, ["service.name", "host.name", "opencensus.exporterversion", "ip"][..]);
+    assert_eq!(
+        keys,
+        [
+            "service.name",
+            "host.name",
+            "opencensus.exporterversion",
+            "ip"
+        ][..]
+    );
     assert_eq!(
         attr(&resource.attributes, "opencensus.exporterversion"),
         Some(&Value::StringValue("Jaeger-Go-2.30".into()))
@@ -291,15 +318,24 @@ fn binary_and_compact_decode_to_the_same_spans() {
 
     let spans = &a.scope_spans[0].spans;
     let root = &spans[0];
-    assert_eq!(root.trace_id, [0x2222u64.to_be_bytes(), 0x1111u64.to_be_bytes()].concat());
+    assert_eq!(
+        root.trace_id,
+        [0x2222u64.to_be_bytes(), 0x1111u64.to_be_bytes()].concat()
+    );
     assert_eq!(root.kind, SpanKind::Server as i32);
     assert_eq!(root.start_time_unix_nano, 1_000_000_000);
     assert_eq!(root.end_time_unix_nano, 1_000_250_000);
     let status = root.status.as_ref().unwrap();
-    assert_eq!((status.code, status.message.as_str()), (StatusCode::Error as i32, "boom"));
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (StatusCode::Error as i32, "boom")
+    );
     assert!(attr(&root.attributes, "error").is_none());
     assert!(attr(&root.attributes, "span.kind").is_none());
-    assert_eq!(attr(&root.attributes, "ratio"), Some(&Value::DoubleValue(0.25)));
+    assert_eq!(
+        attr(&root.attributes, "ratio"),
+        Some(&Value::DoubleValue(0.25))
+    );
     assert_eq!(root.events[0].name, "retry");
     assert_eq!(root.events[0].time_unix_nano, 1_000_100_000);
     assert_eq!(root.events[0].attributes.len(), 1);
@@ -315,7 +351,10 @@ fn binary_and_compact_decode_to_the_same_spans() {
     );
     assert_eq!(child.links[1].span_id, 7i64.to_be_bytes());
     let status = child.status.as_ref().unwrap();
-    assert_eq!((status.code, status.message.as_str()), (StatusCode::Error as i32, "Not Found"));
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (StatusCode::Error as i32, "Not Found")
+    );
 }
 
 #[test]
@@ -359,12 +398,19 @@ fn truncation_and_missing_fields_are_typed_errors() {
         assert!(matches!(err, ModelError::Thrift { .. }), "{cut}: {err}");
     }
     // A batch with only spans: process is required.
-    let err = decode_batch(&[15, 0, 2, 12, 0, 0, 0, 0, 0], Protocol::Binary, &Limits::default())
-        .unwrap_err();
+    let err = decode_batch(
+        &[15, 0, 2, 12, 0, 0, 0, 0, 0],
+        Protocol::Binary,
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
-            ModelError::Thrift { reason: ThriftReason::MissingField("Batch.process"), .. }
+            ModelError::Thrift {
+                reason: ThriftReason::MissingField("Batch.process"),
+                ..
+            }
         ),
         "{err}"
     );

@@ -151,14 +151,14 @@ macro_rules! json_int {
                         f.write_str(concat!($what, " as a number or a decimal string"))
                     }
                     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                        <$t>::try_from(v)
-                            .map(Int)
-                            .map_err(|_| E::custom(format_args!("{v} is out of range for {}", $what)))
+                        <$t>::try_from(v).map(Int).map_err(|_| {
+                            E::custom(format_args!("{v} is out of range for {}", $what))
+                        })
                     }
                     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                        <$t>::try_from(v)
-                            .map(Int)
-                            .map_err(|_| E::custom(format_args!("{v} is out of range for {}", $what)))
+                        <$t>::try_from(v).map(Int).map_err(|_| {
+                            E::custom(format_args!("{v} is out of range for {}", $what))
+                        })
                     }
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                         // The JSON mapping allows an integral value written as a float (1e3).

@@ -153,7 +153,12 @@ pub fn encode_trace_response_json(response: &ExportTraceServiceResponse) -> Vec<
         .clone()
         .unwrap_or_else(ExportTracePartialSuccess::default);
     let mut out = Vec::with_capacity(32);
-    ser::partial_success(&mut out, "rejectedSpans", p.rejected_spans, &p.error_message);
+    ser::partial_success(
+        &mut out,
+        "rejectedSpans",
+        p.rejected_spans,
+        &p.error_message,
+    );
     out
 }
 

@@ -141,7 +141,10 @@ fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 
 fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
-    out.resize(start + base64::encoded_len(bytes.len(), true).unwrap_or(0), 0);
+    out.resize(
+        start + base64::encoded_len(bytes.len(), true).unwrap_or(0),
+        0,
+    );
     let written = base64::engine::general_purpose::STANDARD
         .encode_slice(bytes, &mut out[start..])
         .unwrap_or(0);
@@ -281,9 +284,10 @@ fn any(out: &mut Vec<u8>, v: &AnyValue) {
         None => {}
         // A oneof member is written even when it holds its default value.
         Some(Value::StringValue(s)) => write_str(o.key("stringValue"), s),
-        Some(Value::BoolValue(b)) => o
-            .key("boolValue")
-            .extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(Value::BoolValue(b)) => {
+            o.key("boolValue")
+                .extend_from_slice(if *b { b"true" } else { b"false" })
+        }
         Some(Value::IntValue(i)) => {
             let out = o.key("intValue");
             out.push(b'"');
