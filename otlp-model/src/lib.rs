@@ -42,6 +42,7 @@ pub mod json;
 mod limits;
 pub mod proto;
 mod protobuf;
+pub mod tempo_api;
 mod thrift;
 pub mod zipkin;
 

@@ -143,10 +143,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn protocol(&self) -> Protocol {
-        self.protocol
-    }
-
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
@@ -205,10 +201,6 @@ impl<'a> Reader<'a> {
         #[allow(clippy::cast_possible_wrap)]
         let r = ((v >> 1) as i64) ^ -((v & 1) as i64);
         r
-    }
-
-    pub(crate) fn read_i8(&mut self) -> Result<i8> {
-        Ok(i8::from_be_bytes(self.array::<1>()?))
     }
 
     pub(crate) fn read_i16(&mut self) -> Result<i16> {

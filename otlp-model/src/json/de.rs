@@ -24,6 +24,7 @@ use crate::proto::resource::Resource;
 use crate::proto::trace::span::{Event, Link, SpanKind};
 use crate::proto::trace::status::StatusCode;
 use crate::proto::trace::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+use crate::tempo_api::{PartialStatus, TraceByIdMetrics, TraceByIdResponse};
 
 /// A message decoded from JSON.
 pub(crate) struct W<T>(pub(crate) T);
@@ -131,10 +132,6 @@ where
 
 fn string<'de, A: MapAccess<'de>>(map: &mut A) -> Result<String, A::Error> {
     Ok(map.next_value::<Option<String>>()?.unwrap_or_default())
-}
-
-fn boolean<'de, A: MapAccess<'de>>(map: &mut A) -> Result<bool, A::Error> {
-    Ok(map.next_value::<Option<bool>>()?.unwrap_or_default())
 }
 
 /// A protobuf integer field: a JSON number or a decimal string.
@@ -256,6 +253,13 @@ impl NamedEnum for StatusCode {
     const WHAT: &'static str = "status code";
     fn by_name(name: &str) -> Option<i32> {
         StatusCode::from_str_name(name).map(|k| k as i32)
+    }
+}
+
+impl NamedEnum for PartialStatus {
+    const WHAT: &'static str = "partial status";
+    fn by_name(name: &str) -> Option<i32> {
+        PartialStatus::from_str_name(name).map(|k| k as i32)
     }
 }
 
@@ -584,32 +588,21 @@ json_message!(ExportLogsPartialSuccess, "an ExportLogsPartialSuccess object", |m
     "errorMessage" | "error_message" => m.error_message = string(&mut map)?,
 });
 
-/// A boolean field for other modules' message decoders.
-pub(crate) fn next_bool<'de, A: MapAccess<'de>>(map: &mut A) -> Result<bool, A::Error> {
-    boolean(map)
-}
+json_message!(TraceByIdResponse, "a Tempo TraceByIDResponse object", |m, map| {
+    "trace" => m.trace = msg(&mut map)?,
+    "metrics" => m.metrics = msg(&mut map)?,
+    "status" => m.status = enumeration::<_, PartialStatus>(&mut map)?,
+    "message" => m.message = string(&mut map)?,
+});
 
-/// An int64 field (number or string) for other modules' message decoders.
-pub(crate) fn next_i64<'de, A: MapAccess<'de>>(map: &mut A) -> Result<i64, A::Error> {
-    int(map)
-}
-
-/// A string field for other modules' message decoders.
-pub(crate) fn next_string<'de, A: MapAccess<'de>>(map: &mut A) -> Result<String, A::Error> {
-    string(map)
-}
-
-/// A message field for other modules' message decoders.
-pub(crate) fn next_message<'de, A: MapAccess<'de>, T>(map: &mut A) -> Result<Option<T>, A::Error>
-where
-    W<T>: Deserialize<'de>,
-{
-    msg(map)
-}
-
-/// Reads an object key, for other modules' message decoders.
-pub(crate) fn next_key<'de, A: MapAccess<'de>>(
-    map: &mut A,
-) -> Result<Option<Cow<'de, str>>, A::Error> {
-    Ok(map.next_key::<Key<'de>>()?.map(|k| k.0))
-}
+json_message!(TraceByIdMetrics, "a Tempo TraceByIDMetrics object", |m, map| {
+    "inspectedBytes" | "inspected_bytes" => m.inspected_bytes = int(&mut map)?,
+    "backendReads" | "backend_reads" => m.backend_reads = int(&mut map)?,
+    "backendBytes" | "backend_bytes" => m.backend_bytes = int(&mut map)?,
+    "additionalMetrics" | "additional_metrics" => m.additional_metrics = map
+        .next_value::<Option<std::collections::BTreeMap<String, Int<i64>>>>()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect(),
+});

@@ -34,8 +34,8 @@ use serde::Deserialize;
 
 pub use ser::JsonStyle;
 
-pub(crate) use de::{W, next_bool, next_i64, next_key, next_message, next_string};
-pub(crate) use ser::{RawField, object_with, resource_spans as write_resource_spans};
+pub(crate) use de::W;
+pub(crate) use ser::trace_by_id_response as write_trace_by_id_response;
 
 use crate::error::{ModelError, WireFormat};
 use crate::limits::Limits;

@@ -14,6 +14,7 @@ use crate::proto::resource::Resource;
 use crate::proto::trace::span::{Event, Link, SpanKind};
 use crate::proto::trace::status::StatusCode;
 use crate::proto::trace::{ResourceSpans, ScopeSpans, Span, Status};
+use crate::tempo_api::{PartialStatus, TraceByIdResponse};
 
 /// Which JSON dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,17 @@ impl<'a> Obj<'a> {
         self.out.push(b'"');
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    /// A key that may need escaping (map keys taken from data).
+    fn key_escaped(&mut self, name: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_str(self.out, name);
+        self.out.push(b':');
         self.out
     }
 
@@ -401,25 +413,41 @@ pub(crate) fn partial_success(
     o.close();
 }
 
-/// Writes `"<name>":"<decimal>"` style objects for Tempo's metrics blocks.
-pub(crate) fn object_with(out: &mut Vec<u8>, fields: &[(&str, RawField<'_>)]) {
+/// Writes Tempo's `TraceByIDResponse` JSON:
+/// `{"trace":{"resourceSpans":[...]},"metrics":{...},"status":"PARTIAL","message":"..."}`.
+pub(crate) fn trace_by_id_response(out: &mut Vec<u8>, r: &TraceByIdResponse) {
     let mut o = Obj::open(out);
-    for (name, value) in fields {
-        match value {
-            RawField::U64String(v) => o.u64_string(name, *v),
-            RawField::Str(s) => o.string(name, s),
-            RawField::Json(raw) => o.key(name).extend_from_slice(raw),
-        }
+    if let Some(trace) = &r.trace {
+        let out = o.key("trace");
+        let mut t = Obj::open(out);
+        t.list("resourceSpans", &trace.resource_spans, |out, rs| {
+            resource_spans(out, rs, JsonStyle::Tempo);
+        });
+        t.close();
     }
+    if let Some(m) = &r.metrics {
+        let out = o.key("metrics");
+        let mut mo = Obj::open(out);
+        mo.u64_string("inspectedBytes", m.inspected_bytes);
+        mo.u64_string("backendReads", m.backend_reads);
+        mo.u64_string("backendBytes", m.backend_bytes);
+        if !m.additional_metrics.is_empty() {
+            let out = mo.key("additionalMetrics");
+            let mut am = Obj::open(out);
+            for (k, v) in &m.additional_metrics {
+                let out = am.key_escaped(k);
+                out.push(b'"');
+                out.extend_from_slice(v.to_string().as_bytes());
+                out.push(b'"');
+            }
+            am.close();
+        }
+        mo.close();
+    }
+    let status = PartialStatus::try_from(r.status)
+        .ok()
+        .map(|s| s.as_str_name());
+    o.enumeration("status", r.status, status, JsonStyle::Tempo);
+    o.string("message", &r.message);
     o.close();
-}
-
-/// A field for [`object_with`].
-pub(crate) enum RawField<'a> {
-    /// A 64-bit integer, written as a string and omitted when zero.
-    U64String(u64),
-    /// A string, omitted when empty.
-    Str(&'a str),
-    /// Pre-encoded JSON, always written.
-    Json(&'a [u8]),
 }
