@@ -36,6 +36,7 @@
 mod attrs;
 pub mod combine;
 mod error;
+pub mod fuzzing;
 mod id;
 pub mod jaeger;
 pub mod json;

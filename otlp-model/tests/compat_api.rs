@@ -10,8 +10,7 @@ use otlp_model::json::{JsonStyle, decode_traces_json, encode_traces_json};
 use otlp_model::proto::trace::TracesData;
 use otlp_model::tempo_api::{
     TraceByIdResponse, decode_trace_v1_json, decode_trace_v1_protobuf, decode_trace_v2_json,
-    decode_trace_v2_protobuf, trace_v1_json, trace_v1_protobuf, trace_v2_json,
-    trace_v2_protobuf,
+    decode_trace_v2_protobuf, trace_v1_json, trace_v1_protobuf, trace_v2_json, trace_v2_protobuf,
 };
 use otlp_model::{Limits, TraceId, decode_traces_data};
 use prost::Message;
@@ -135,7 +134,10 @@ fn golden_input_and_readback_traces_decode_and_reencode_exactly() {
             assert_eq!(decode_traces_data(&bytes, &limits).unwrap(), data);
         }
         // (present-trace-ids.json sums to 8275 spans; the vectors' README says 8379.)
-        let expected: u64 = present.iter().map(|p| p["spanCount"].as_u64().unwrap()).sum();
+        let expected: u64 = present
+            .iter()
+            .map(|p| p["spanCount"].as_u64().unwrap())
+            .sum();
         assert_eq!(u64::try_from(spans).unwrap(), expected, "{file}");
     }
 }
@@ -157,7 +159,10 @@ fn tempo_trace_by_id_responses_decode_and_reencode_field_by_field() {
 
     let from_json = decode_trace_v1_json(&v1_json, &limits).unwrap();
     let from_pb = decode_trace_v1_protobuf(&v1_pb, &limits).unwrap();
-    assert_eq!(from_json, from_pb, "v1 JSON and protobuf hold the same trace");
+    assert_eq!(
+        from_json, from_pb,
+        "v1 JSON and protobuf hold the same trace"
+    );
     assert!(span_count(&from_pb) > 0);
 
     let v2_from_json = decode_trace_v2_json(&v2_json, &limits).unwrap();

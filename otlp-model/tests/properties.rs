@@ -32,7 +32,10 @@ fn partial() -> impl Strategy<Value = TracesData> {
     prop::collection::vec(
         (
             0u8..3,
-            prop::collection::vec((0u8..3, prop::collection::vec((0u8..24, 0i32..6), 0..6)), 0..3),
+            prop::collection::vec(
+                (0u8..3, prop::collection::vec((0u8..24, 0i32..6), 0..6)),
+                0..3,
+            ),
         ),
         0..4,
     )
