@@ -176,3 +176,225 @@ pub mod raw {
         }
     }
 }
+
+/// A seeded trace of `spans` spans: resources of 5 scopes of 10 spans, random 8-byte span IDs,
+/// six attributes per span (strings, an int, a double, a bool) and an event on every fifth.
+pub fn otlp_trace(spans: usize, seed: u64) -> otlp_model::proto::trace::TracesData {
+    use otlp_model::proto::common::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
+    use otlp_model::proto::resource::Resource;
+    use otlp_model::proto::trace::span::Event;
+    use otlp_model::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
+    let kv = |k: &str, v: Value| KeyValue {
+        key: k.to_owned(),
+        value: Some(AnyValue { value: Some(v) }),
+        ..Default::default()
+    };
+    let mut rng = StdRng::seed_from_u64(seed);
+    let trace_id: [u8; 16] = rng.random();
+    let mut data = TracesData::default();
+    let mut made = 0usize;
+    while made < spans {
+        let r = data.resource_spans.len();
+        let mut rs = ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![
+                    kv(
+                        "service.name",
+                        Value::StringValue(format!("service-{}", r % 7)),
+                    ),
+                    kv("host.name", Value::StringValue(format!("host-{r}"))),
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        for s in 0..5 {
+            let mut ss = ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: format!("scope-{s}"),
+                    version: "1.0.0".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            for _ in 0..10 {
+                if made == spans {
+                    break;
+                }
+                let start = 1_700_000_000_000_000_000u64 + rng.random_range(0..1_000_000_000u64);
+                let span_id: [u8; 8] = rng.random();
+                let parent: [u8; 8] = rng.random();
+                ss.spans.push(Span {
+                    trace_id: trace_id.to_vec(),
+                    span_id: span_id.to_vec(),
+                    parent_span_id: parent.to_vec(),
+                    name: format!("GET /api/v1/items/{}", made % 50),
+                    kind: i32::try_from(made % 6).unwrap_or(0),
+                    start_time_unix_nano: start,
+                    end_time_unix_nano: start + rng.random_range(1_000..50_000_000u64),
+                    attributes: vec![
+                        kv("http.request.method", Value::StringValue("GET".into())),
+                        kv(
+                            "url.path",
+                            Value::StringValue(format!("/api/v1/items/{made}")),
+                        ),
+                        kv("http.response.status_code", Value::IntValue(200)),
+                        kv(
+                            "db.rows",
+                            Value::DoubleValue(f64::from(rng.random_range(0..1000u32)) / 7.0),
+                        ),
+                        kv("cache.hit", Value::BoolValue(made % 3 == 0)),
+                        kv(
+                            "user.id",
+                            Value::StringValue(format!("user-{}", rng.random_range(0..10_000u32))),
+                        ),
+                    ],
+                    events: if made % 5 == 0 {
+                        vec![Event {
+                            time_unix_nano: start + 1000,
+                            name: "cache miss".into(),
+                            attributes: vec![kv("key", Value::StringValue(format!("k{made}")))],
+                            ..Default::default()
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..Default::default()
+                });
+                made += 1;
+            }
+            if !ss.spans.is_empty() {
+                rs.scope_spans.push(ss);
+            }
+        }
+        data.resource_spans.push(rs);
+    }
+    data
+}
+
+/// The spans of [`otlp_trace`] as a Zipkin v2 JSON span list (tags as strings).
+pub fn zipkin_json(spans: usize, seed: u64) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let data = otlp_trace(spans, seed);
+    let hex = |b: &[u8]| {
+        b.iter().fold(String::new(), |mut s, x| {
+            let _ = write!(s, "{x:02x}");
+            s
+        })
+    };
+    let mut out = String::from("[");
+    for (ri, rs) in data.resource_spans.iter().enumerate() {
+        for ss in &rs.scope_spans {
+            for s in &ss.spans {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                let kind = ["", "", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"]
+                    [usize::try_from(s.kind).unwrap_or(0)];
+                let _ = write!(
+                    out,
+                    r#"{{"traceId":"{}","id":"{}","parentId":"{}","name":"{}","kind":"{kind}","timestamp":{},"duration":{},"localEndpoint":{{"serviceName":"service-{}","ipv4":"10.0.0.{}","port":8080}},"annotations":[{{"timestamp":{},"value":"cache miss"}}],"tags":{{"http.method":"GET","http.path":"/api/v1/items","http.status_code":"200","user.id":"user-{}"}}}}"#,
+                    hex(&s.trace_id),
+                    hex(&s.span_id),
+                    hex(&s.parent_span_id),
+                    s.name,
+                    s.start_time_unix_nano / 1000,
+                    (s.end_time_unix_nano - s.start_time_unix_nano) / 1000,
+                    ri % 7,
+                    ri % 250,
+                    s.start_time_unix_nano / 1000 + 1,
+                    ri,
+                );
+            }
+        }
+    }
+    out.push(']');
+    out.into_bytes()
+}
+
+/// The spans of [`otlp_trace`] as one Jaeger Thrift `Batch` in the binary protocol (the body
+/// of Jaeger's `POST /api/traces`), with the same tags typed.
+pub fn jaeger_batch(spans: usize, seed: u64) -> Vec<u8> {
+    use otlp_model::proto::common::any_value::Value;
+    fn string(out: &mut Vec<u8>, id: u8, s: &str) {
+        out.extend_from_slice(&[11, 0, id]);
+        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(0).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    fn i64f(out: &mut Vec<u8>, id: u8, v: i64) {
+        out.extend_from_slice(&[10, 0, id]);
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    fn list(out: &mut Vec<u8>, id: u8, n: usize) {
+        out.extend_from_slice(&[15, 0, id, 12]);
+        out.extend_from_slice(&u32::try_from(n).unwrap_or(0).to_be_bytes());
+    }
+    let data = otlp_trace(spans, seed);
+    let all: Vec<_> = data
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .collect();
+    let be = |b: &[u8]| i64::from_be_bytes(b.try_into().unwrap_or([0; 8]));
+    let mut out = Vec::new();
+    out.extend_from_slice(&[12, 0, 1]);
+    string(&mut out, 1, "service-0");
+    out.push(0);
+    list(&mut out, 2, all.len());
+    for s in all {
+        i64f(&mut out, 1, be(&s.trace_id[8..]));
+        i64f(&mut out, 2, be(&s.trace_id[..8]));
+        i64f(&mut out, 3, be(&s.span_id));
+        i64f(&mut out, 4, be(&s.parent_span_id));
+        string(&mut out, 5, &s.name);
+        out.extend_from_slice(&[8, 0, 7, 0, 0, 0, 1]);
+        let start = i64::try_from(s.start_time_unix_nano / 1000).unwrap_or(0);
+        i64f(&mut out, 8, start);
+        i64f(
+            &mut out,
+            9,
+            i64::try_from((s.end_time_unix_nano - s.start_time_unix_nano) / 1000).unwrap_or(0),
+        );
+        list(&mut out, 10, s.attributes.len());
+        for kv in &s.attributes {
+            string(&mut out, 1, &kv.key);
+            match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Value::IntValue(i)) => {
+                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 3]);
+                    i64f(&mut out, 6, *i);
+                }
+                Some(Value::DoubleValue(d)) => {
+                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 1, 4, 0, 4]);
+                    out.extend_from_slice(&d.to_be_bytes());
+                }
+                Some(Value::BoolValue(b)) => {
+                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 2, 2, 0, 5, u8::from(*b)]);
+                }
+                Some(Value::StringValue(v)) => {
+                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]);
+                    string(&mut out, 3, v);
+                }
+                _ => out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]),
+            }
+            out.push(0);
+        }
+        list(&mut out, 11, s.events.len());
+        for e in &s.events {
+            i64f(
+                &mut out,
+                1,
+                i64::try_from(e.time_unix_nano / 1000).unwrap_or(0),
+            );
+            list(&mut out, 2, 1);
+            string(&mut out, 1, "event");
+            out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]);
+            string(&mut out, 3, &e.name);
+            out.push(0);
+            out.push(0);
+        }
+        out.push(0);
+    }
+    out.push(0);
+    out
+}
