@@ -243,13 +243,13 @@ pub fn otlp_trace(spans: usize, seed: u64) -> otlp_model::proto::trace::TracesDa
                             "db.rows",
                             Value::DoubleValue(f64::from(rng.random_range(0..1000u32)) / 7.0),
                         ),
-                        kv("cache.hit", Value::BoolValue(made % 3 == 0)),
+                        kv("cache.hit", Value::BoolValue(made.is_multiple_of(3))),
                         kv(
                             "user.id",
                             Value::StringValue(format!("user-{}", rng.random_range(0..10_000u32))),
                         ),
                     ],
-                    events: if made % 5 == 0 {
+                    events: if made.is_multiple_of(5) {
                         vec![Event {
                             time_unix_nano: start + 1000,
                             name: "cache miss".into(),

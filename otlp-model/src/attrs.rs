@@ -61,15 +61,13 @@ impl AttrMap {
     /// The value's string form as the Collector's `Value.Str()` gives it: the string for a
     /// string value, "" for any other type.
     pub(crate) fn get_str(&self, key: &str) -> Option<&str> {
-        self.get_raw(key).map(|v| match v {
-            Some(Value::StringValue(s)) => s.as_str(),
-            _ => "",
-        })
-    }
-
-    fn get_raw(&self, key: &str) -> Option<Option<&Value>> {
         let i = self.position(key)?;
-        Some(self.kvs[i].value.as_ref().and_then(|v| v.value.as_ref()))
+        Some(
+            match self.kvs[i].value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Value::StringValue(s)) => s.as_str(),
+                _ => "",
+            },
+        )
     }
 
     pub(crate) fn contains(&self, key: &str) -> bool {

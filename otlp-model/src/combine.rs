@@ -372,10 +372,10 @@ pub fn dedupe_shared_span_ids(trace: &mut TracesData) {
         let Some(parent) = id_key(&s.parent_span_id) else {
             continue;
         };
-        if let Some(&new) = renamed.get(&parent) {
-            if id_key(&s.span_id) != Some(new) {
-                s.parent_span_id[..8].copy_from_slice(&new.to_be_bytes());
-            }
+        if let Some(&new) = renamed.get(&parent)
+            && id_key(&s.span_id) != Some(new)
+        {
+            s.parent_span_id[..8].copy_from_slice(&new.to_be_bytes());
         }
     }
 }

@@ -17,7 +17,7 @@
 //! * logs become events named by their `event` field, other fields as attributes;
 //! * tags keep their types (string, double, bool, long, binary → bytes).
 //!
-//! Every length read from the input is checked before use ([`crate::thrift`]); a missing
+//! Every length read from the input is checked before use, by a Thrift reader written for that; a missing
 //! required field rejects the batch, as Jaeger's generated readers do.
 //!
 //! ```
@@ -495,20 +495,20 @@ fn process_to_resource(p: Process) -> Resource {
     for tag in p.tags.into_iter().flatten() {
         attrs.put(tag.key, tag.value);
     }
-    if !attrs.contains("host.name") {
-        if let Some(v) = attrs.get("hostname").cloned() {
-            attrs.put("host.name".to_owned(), v);
-            attrs.remove("hostname");
-        }
+    if !attrs.contains("host.name")
+        && let Some(v) = attrs.get("hostname").cloned()
+    {
+        attrs.put("host.name".to_owned(), v);
+        attrs.remove("hostname");
     }
-    if !attrs.contains("opencensus.exporterversion") {
-        if let Some(v) = attrs.get_str("jaeger.version").map(str::to_owned) {
-            attrs.put(
-                "opencensus.exporterversion".to_owned(),
-                Value::StringValue(format!("Jaeger-{v}")),
-            );
-            attrs.remove("jaeger.version");
-        }
+    if !attrs.contains("opencensus.exporterversion")
+        && let Some(v) = attrs.get_str("jaeger.version").map(str::to_owned)
+    {
+        attrs.put(
+            "opencensus.exporterversion".to_owned(),
+            Value::StringValue(format!("Jaeger-{v}")),
+        );
+        attrs.remove("jaeger.version");
     }
     Resource {
         attributes: attrs.into_vec(),
@@ -666,7 +666,7 @@ fn status_from_tags(attrs: &mut AttrMap, kind: SpanKind) -> Option<Status> {
             message = desc;
             attrs.remove("otel.status_description");
         } else if let Some(msg) = attrs.get_str("http.status_message") {
-            message = msg.to_owned();
+            msg.clone_into(&mut message);
         }
     }
 
@@ -705,13 +705,13 @@ fn status_from_tags(attrs: &mut AttrMap, kind: SpanKind) -> Option<Status> {
             if code != StatusCode::Unset {
                 exists = true;
                 if let Some(msg) = attrs.get_str("http.status_message") {
-                    message = msg.to_owned();
+                    msg.clone_into(&mut message);
                 }
             }
         }
     }
 
-    exists.then(|| Status {
+    exists.then_some(Status {
         message,
         code: code as i32,
     })

@@ -15,7 +15,7 @@ use crate::proto::trace::TracesData;
 
 fn decode<M: Message + Default>(
     bytes: &[u8],
-    limits: &Limits,
+    limits: Limits,
     message: &'static str,
 ) -> Result<M, ModelError> {
     limits.check(WireFormat::OtlpProtobuf, bytes.len())?;
@@ -47,7 +47,7 @@ pub fn decode_trace_request(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportTraceServiceRequest, ModelError> {
-    decode(bytes, limits, "ExportTraceServiceRequest")
+    decode(bytes, *limits, "ExportTraceServiceRequest")
 }
 
 /// Decodes an `ExportLogsServiceRequest` (OTLP/gRPC `LogsService/Export`, OTLP/HTTP
@@ -60,7 +60,7 @@ pub fn decode_logs_request(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportLogsServiceRequest, ModelError> {
-    decode(bytes, limits, "ExportLogsServiceRequest")
+    decode(bytes, *limits, "ExportLogsServiceRequest")
 }
 
 /// Decodes a `TracesData` message; Tempo's `tempopb.Trace` (the v1 trace-by-ID protobuf
@@ -70,7 +70,7 @@ pub fn decode_logs_request(
 ///
 /// [`ModelError::TooLarge`] past the limit, [`ModelError::Protobuf`] for malformed bytes.
 pub fn decode_traces_data(bytes: &[u8], limits: &Limits) -> Result<TracesData, ModelError> {
-    decode(bytes, limits, "TracesData")
+    decode(bytes, *limits, "TracesData")
 }
 
 /// Decodes a `LogsData` message.
@@ -79,7 +79,7 @@ pub fn decode_traces_data(bytes: &[u8], limits: &Limits) -> Result<TracesData, M
 ///
 /// [`ModelError::TooLarge`] past the limit, [`ModelError::Protobuf`] for malformed bytes.
 pub fn decode_logs_data(bytes: &[u8], limits: &Limits) -> Result<LogsData, ModelError> {
-    decode(bytes, limits, "LogsData")
+    decode(bytes, *limits, "LogsData")
 }
 
 /// Decodes an `ExportTraceServiceResponse` (what an OTLP receiver answers).
@@ -91,7 +91,7 @@ pub fn decode_trace_response(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportTraceServiceResponse, ModelError> {
-    decode(bytes, limits, "ExportTraceServiceResponse")
+    decode(bytes, *limits, "ExportTraceServiceResponse")
 }
 
 /// Decodes an `ExportLogsServiceResponse`.
@@ -103,5 +103,5 @@ pub fn decode_logs_response(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportLogsServiceResponse, ModelError> {
-    decode(bytes, limits, "ExportLogsServiceResponse")
+    decode(bytes, *limits, "ExportLogsServiceResponse")
 }

@@ -154,7 +154,7 @@ pub fn trace_v2_protobuf(response: &TraceByIdResponse) -> Vec<u8> {
 ///
 /// [`ModelError::TooLarge`] or [`ModelError::Json`].
 pub fn decode_trace_v1_json(bytes: &[u8], limits: &Limits) -> Result<TracesData, ModelError> {
-    json::parse(bytes, limits, WireFormat::OtlpJson)
+    json::parse(bytes, *limits, WireFormat::OtlpJson)
 }
 
 /// Decodes a v2 JSON body.
@@ -166,7 +166,7 @@ pub fn decode_trace_v2_json(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<TraceByIdResponse, ModelError> {
-    json::parse(bytes, limits, WireFormat::OtlpJson)
+    json::parse(bytes, *limits, WireFormat::OtlpJson)
 }
 
 /// Decodes a v1 protobuf body.

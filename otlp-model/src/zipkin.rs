@@ -394,6 +394,7 @@ fn parse_hex_id(text: &str, max: usize) -> Option<u128> {
     u128::from_str_radix(text, 16).ok()
 }
 
+#[allow(clippy::too_many_lines)] // the receiver's rules, one after the other, in their order
 fn convert_span(index: usize, z: ZSpan<'_>, mut tags: Tags) -> Result<Span, ModelError> {
     let trace_text = z
         .trace_id

@@ -36,6 +36,7 @@ fn jsonl(path: &Path) -> Vec<(String, Value)> {
 }
 
 /// JSON equality where numbers compare by value (`34` equals `34.0`).
+#[allow(clippy::many_single_char_names)] // a and b, then their parts x, y, v, w
 fn same_json(a: &Value, b: &Value, path: &str) -> Result<(), String> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {

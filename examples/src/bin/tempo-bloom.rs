@@ -101,14 +101,7 @@ fn main() -> ExitCode {
 
 /// Parses a hex trace ID of up to 32 digits, left-padding it with zeros to 16 bytes.
 fn parse_trace_id(hex_id: &str) -> Result<[u8; 16]> {
-    let hex_id = hex_id.trim();
-    if hex_id.is_empty() || hex_id.len() > 32 {
-        return Err(format!("trace ID {hex_id:?} must have 1 to 32 hex digits").into());
-    }
-    let padded = format!("{hex_id:0>32}");
-    let mut id = [0u8; 16];
-    hex::decode_to_slice(&padded, &mut id).map_err(|e| format!("trace ID {hex_id:?}: {e}"))?;
-    Ok(id)
+    Ok(otlp_model::TraceId::parse_hex(hex_id.trim())?.to_bytes())
 }
 
 fn write_shards(out: &Path, filter: &ShardedBloom) -> Result<()> {

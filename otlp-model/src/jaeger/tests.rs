@@ -1,4 +1,10 @@
 //! Jaeger conversion tests over batches built with a small binary/compact Thrift writer.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_lossless
+)] // the test writer encodes Thrift bit patterns
 
 use super::*;
 use crate::proto::common::KeyValue;

@@ -157,9 +157,15 @@ macro_rules! json_int {
                             E::custom(format_args!("{v} is out of range for {}", $what))
                         })
                     }
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_precision_loss,
+                        clippy::cast_sign_loss,
+                        clippy::cast_lossless
+                    )]
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                        // The JSON mapping allows an integral value written as a float (1e3).
-                        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+                        // The JSON mapping allows an integral value written as a float (1e3);
+                        // the range check above the casts makes them exact.
                         if v.fract() == 0.0 && v >= <$t>::MIN as f64 && v <= <$t>::MAX as f64 {
                             if v < 0.0 {
                                 return self.visit_i64(v as i64);

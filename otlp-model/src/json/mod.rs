@@ -39,19 +39,15 @@ pub(crate) use ser::trace_by_id_response as write_trace_by_id_response;
 
 use crate::error::{ModelError, WireFormat};
 use crate::limits::Limits;
-use crate::proto::collector::logs::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use crate::proto::collector::trace::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use crate::proto::collector::logs::{ExportLogsServiceRequest, ExportLogsServiceResponse};
+use crate::proto::collector::trace::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use crate::proto::logs::{LogsData, ResourceLogs};
 use crate::proto::trace::{ResourceSpans, TracesData};
 
 /// Parses `bytes` as one JSON value of type `T` under `limits`, naming `format` in errors.
 pub(crate) fn parse<'de, T>(
     bytes: &'de [u8],
-    limits: &Limits,
+    limits: Limits,
     format: WireFormat,
 ) -> Result<T, ModelError>
 where
@@ -73,7 +69,7 @@ pub fn decode_traces_json(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportTraceServiceRequest, ModelError> {
-    let data: TracesData = parse(bytes, limits, WireFormat::OtlpJson)?;
+    let data: TracesData = parse(bytes, *limits, WireFormat::OtlpJson)?;
     Ok(ExportTraceServiceRequest {
         resource_spans: data.resource_spans,
     })
@@ -88,7 +84,7 @@ pub fn decode_logs_json(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportLogsServiceRequest, ModelError> {
-    let data: LogsData = parse(bytes, limits, WireFormat::OtlpJson)?;
+    let data: LogsData = parse(bytes, *limits, WireFormat::OtlpJson)?;
     Ok(ExportLogsServiceRequest {
         resource_logs: data.resource_logs,
     })
@@ -103,7 +99,7 @@ pub fn decode_trace_response_json(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportTraceServiceResponse, ModelError> {
-    parse(bytes, limits, WireFormat::OtlpJson)
+    parse(bytes, *limits, WireFormat::OtlpJson)
 }
 
 /// Decodes the JSON response of an OTLP/HTTP logs export.
@@ -115,7 +111,7 @@ pub fn decode_logs_response_json(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<ExportLogsServiceResponse, ModelError> {
-    parse(bytes, limits, WireFormat::OtlpJson)
+    parse(bytes, *limits, WireFormat::OtlpJson)
 }
 
 /// Encodes `{"resourceSpans":[...]}` — an `ExportTraceServiceRequest` or `TracesData`.
@@ -148,10 +144,7 @@ pub fn encode_logs_json(resource_logs: &[ResourceLogs], style: JsonStyle) -> Vec
 /// assert_eq!(body, br#"{"partialSuccess":{}}"#);
 /// ```
 pub fn encode_trace_response_json(response: &ExportTraceServiceResponse) -> Vec<u8> {
-    let p = response
-        .partial_success
-        .clone()
-        .unwrap_or_else(ExportTracePartialSuccess::default);
+    let p = response.partial_success.clone().unwrap_or_default();
     let mut out = Vec::with_capacity(32);
     ser::partial_success(
         &mut out,
@@ -164,10 +157,7 @@ pub fn encode_trace_response_json(response: &ExportTraceServiceResponse) -> Vec<
 
 /// Encodes the JSON body of an OTLP/HTTP logs export response.
 pub fn encode_logs_response_json(response: &ExportLogsServiceResponse) -> Vec<u8> {
-    let p = response
-        .partial_success
-        .clone()
-        .unwrap_or_else(ExportLogsPartialSuccess::default);
+    let p = response.partial_success.clone().unwrap_or_default();
     let mut out = Vec::with_capacity(32);
     ser::partial_success(
         &mut out,

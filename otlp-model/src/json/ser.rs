@@ -298,7 +298,7 @@ fn any(out: &mut Vec<u8>, v: &AnyValue) {
         Some(Value::StringValue(s)) => write_str(o.key("stringValue"), s),
         Some(Value::BoolValue(b)) => {
             o.key("boolValue")
-                .extend_from_slice(if *b { b"true" } else { b"false" })
+                .extend_from_slice(if *b { b"true" } else { b"false" });
         }
         Some(Value::IntValue(i)) => {
             let out = o.key("intValue");
@@ -446,7 +446,7 @@ pub(crate) fn trace_by_id_response(out: &mut Vec<u8>, r: &TraceByIdResponse) {
     }
     let status = PartialStatus::try_from(r.status)
         .ok()
-        .map(|s| s.as_str_name());
+        .map(PartialStatus::as_str_name);
     o.enumeration("status", r.status, status, JsonStyle::Tempo);
     o.string("message", &r.message);
     o.close();
