@@ -4,9 +4,11 @@
 //! * [`TraceId`] and [`SpanId`]: 16- and 8-byte IDs, parsed and printed as Tempo does
 //!   (hex of any length up to the full width, left-padded; 64-bit IDs widened).
 //! * Decoders for untrusted input, each behind a size limit ([`Limits`]) and returning a
-//!   typed [`ModelError`]: OTLP protobuf ([`decode_trace_request`], [`decode_logs_request`]),
-//!   OTLP/JSON ([`json`]).
-//! * Encoders for Tempo's query responses.
+//!   typed [`ModelError`], each with a fuzz target: OTLP protobuf ([`decode_trace_request`],
+//!   [`decode_logs_request`]), OTLP/JSON ([`json`]), Zipkin v2 JSON ([`zipkin`]) and Jaeger
+//!   Thrift ([`jaeger`]), the last two mapped to OTLP as Tempo's receivers map them.
+//! * Tempo's trace-by-ID responses, v1 and v2, JSON and protobuf ([`tempo_api`]).
+//! * Tempo's trace combining, sorting and shared-span-ID dedupe ([`combine`]).
 //!
 //! Nothing here does IO.
 //!
