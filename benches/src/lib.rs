@@ -277,10 +277,11 @@ pub fn zipkin_json(spans: usize, seed: u64) -> Vec<u8> {
     use std::fmt::Write as _;
     let data = otlp_trace(spans, seed);
     let hex = |b: &[u8]| {
-        b.iter().fold(String::new(), |mut s, x| {
-            let _ = write!(s, "{x:02x}");
-            s
-        })
+        match b.len() {
+            16 => otlp_model::TraceId::from_slice(b).map(|id| id.to_hex()),
+            _ => otlp_model::SpanId::from_slice(b).map(|id| id.to_hex()),
+        }
+        .unwrap_or_default()
     };
     let mut out = String::from("[");
     for (ri, rs) in data.resource_spans.iter().enumerate() {

@@ -93,7 +93,8 @@ fn parse_padded_hex<const N: usize>(text: &str, kind: IdKind) -> Result<[u8; N],
     Ok(out)
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
+/// The value of one hex digit (either case).
+pub(crate) fn hex_value(digit: u8) -> Option<u8> {
     match digit {
         b'0'..=b'9' => Some(digit - b'0'),
         b'a'..=b'f' => Some(digit - b'a' + 10),
@@ -103,6 +104,26 @@ fn hex_value(digit: u8) -> Option<u8> {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `bytes` as lower-case hex.
+pub(crate) fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0f)]);
+    }
+}
+
+/// Decodes exactly `2 * len` hex digits; `None` on any other character or an odd length.
+pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| Some((hex_value(pair[0])? << 4) | hex_value(pair[1])?))
+        .collect()
+}
 
 fn write_hex(bytes: &[u8], out: &mut String) {
     for &b in bytes {

@@ -78,8 +78,8 @@ pub fn decode_batch(
     protocol: Protocol,
     limits: &Limits,
 ) -> Result<ResourceSpans, ModelError> {
-    let mut r = Reader::new(bytes, protocol);
     limits.check(format(protocol), bytes.len())?;
+    let mut r = Reader::new(bytes, protocol);
     let batch = read_batch(&mut r)?;
     Ok(to_otlp(batch))
 }

@@ -13,17 +13,27 @@ use crate::proto::collector::trace::{ExportTraceServiceRequest, ExportTraceServi
 use crate::proto::logs::LogsData;
 use crate::proto::trace::TracesData;
 
+/// Decodes one protobuf message of `format` under `limits`.
+pub(crate) fn decode_message<M: Message + Default>(
+    bytes: &[u8],
+    limits: Limits,
+    format: WireFormat,
+    message: &'static str,
+) -> Result<M, ModelError> {
+    limits.check(format, bytes.len())?;
+    M::decode(bytes).map_err(|source| ModelError::Protobuf {
+        format,
+        message,
+        source,
+    })
+}
+
 fn decode<M: Message + Default>(
     bytes: &[u8],
     limits: Limits,
     message: &'static str,
 ) -> Result<M, ModelError> {
-    limits.check(WireFormat::OtlpProtobuf, bytes.len())?;
-    M::decode(bytes).map_err(|source| ModelError::Protobuf {
-        format: WireFormat::OtlpProtobuf,
-        message,
-        source,
-    })
+    decode_message(bytes, limits, WireFormat::OtlpProtobuf, message)
 }
 
 /// Decodes an `ExportTraceServiceRequest` (OTLP/gRPC `TraceService/Export`, OTLP/HTTP

@@ -35,6 +35,7 @@ use crate::error::{ModelError, WireFormat};
 use crate::json::{self, JsonStyle};
 use crate::limits::Limits;
 use crate::proto::trace::TracesData;
+use crate::protobuf::decode_message;
 
 /// Whether a trace-by-ID answer is complete (`tempopb.PartialStatus`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
@@ -175,12 +176,7 @@ pub fn decode_trace_v2_json(
 ///
 /// [`ModelError::TooLarge`] or [`ModelError::Protobuf`].
 pub fn decode_trace_v1_protobuf(bytes: &[u8], limits: &Limits) -> Result<TracesData, ModelError> {
-    limits.check(WireFormat::TempoProtobuf, bytes.len())?;
-    TracesData::decode(bytes).map_err(|source| ModelError::Protobuf {
-        format: WireFormat::TempoProtobuf,
-        message: "tempopb.Trace",
-        source,
-    })
+    decode_message(bytes, *limits, WireFormat::TempoProtobuf, "tempopb.Trace")
 }
 
 /// Decodes a v2 protobuf body.
@@ -192,10 +188,10 @@ pub fn decode_trace_v2_protobuf(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<TraceByIdResponse, ModelError> {
-    limits.check(WireFormat::TempoProtobuf, bytes.len())?;
-    TraceByIdResponse::decode(bytes).map_err(|source| ModelError::Protobuf {
-        format: WireFormat::TempoProtobuf,
-        message: "tempopb.TraceByIDResponse",
-        source,
-    })
+    decode_message(
+        bytes,
+        *limits,
+        WireFormat::TempoProtobuf,
+        "tempopb.TraceByIDResponse",
+    )
 }

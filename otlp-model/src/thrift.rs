@@ -547,6 +547,23 @@ mod tests {
     }
 
     #[test]
+    fn binary_message_headers_strict_and_old() {
+        let strict = [0x80, 0x01, 0x00, 0x04, 0, 0, 0, 2, b'h', b'i', 0, 0, 0, 7];
+        let old = [0, 0, 0, 2, b'h', b'i', 4, 0, 0, 0, 7];
+        for bytes in [&strict[..], &old[..]] {
+            let header = Reader::new(bytes, Protocol::Binary)
+                .message_begin()
+                .unwrap();
+            assert_eq!(
+                (header.name, header.kind, header.seq_id),
+                (&b"hi"[..], 4, 7)
+            );
+        }
+        let bad = [0x80, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert!(Reader::new(&bad, Protocol::Binary).message_begin().is_err());
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         // Binary: struct field 1 of type struct, repeated.
         let mut bytes = Vec::new();

@@ -622,13 +622,9 @@ fn parse_link_id<const N: usize>(
     if text.len() != 2 * N {
         return Err(invalid(index, field, "invalid length for ID"));
     }
-    let mut out = [0u8; N];
-    for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
-        let s = std::str::from_utf8(pair).unwrap_or("zz");
-        out[i] = u8::from_str_radix(s, 16)
-            .map_err(|_| invalid(index, field, format!("{text:?} is not hex")))?;
-    }
-    Ok(out)
+    crate::id::decode_hex(text)
+        .and_then(|bytes| <[u8; N]>::try_from(bytes).ok())
+        .ok_or_else(|| invalid(index, field, format!("{text:?} is not hex")))
 }
 
 fn parse_link(index: usize, n: usize, value: &str) -> Result<Option<Link>, ModelError> {

@@ -13,6 +13,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use base64::Engine as _;
+
+use crate::id::decode_hex;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::proto::collector::logs::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
@@ -377,21 +379,6 @@ impl<'de, const N: usize> Deserialize<'de> for IdBytes<N> {
         }
         d.deserialize_str(V::<N>)
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some((nibble(pair[0])? << 4) | nibble(pair[1])?))
-        .collect()
 }
 
 fn id<'de, A: MapAccess<'de>, const N: usize>(

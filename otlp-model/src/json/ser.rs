@@ -143,13 +143,7 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
-fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0x0f)]);
-    }
-}
+use crate::id::push_hex as write_hex;
 
 fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
@@ -181,7 +175,7 @@ fn write_double(out: &mut Vec<u8>, value: f64) {
 pub(crate) fn resource_spans(out: &mut Vec<u8>, rs: &ResourceSpans, style: JsonStyle) {
     let mut o = Obj::open(out);
     if let Some(resource) = &rs.resource {
-        write_resource(o.key("resource"), resource, style);
+        write_resource(o.key("resource"), resource);
     }
     o.list("scopeSpans", &rs.scope_spans, |out, ss| {
         scope_spans(out, ss, style);
@@ -190,7 +184,7 @@ pub(crate) fn resource_spans(out: &mut Vec<u8>, rs: &ResourceSpans, style: JsonS
     o.close();
 }
 
-fn write_resource(out: &mut Vec<u8>, r: &Resource, _style: JsonStyle) {
+fn write_resource(out: &mut Vec<u8>, r: &Resource) {
     let mut o = Obj::open(out);
     o.list("attributes", &r.attributes, key_value);
     o.u32("droppedAttributesCount", r.dropped_attributes_count);
@@ -336,7 +330,7 @@ fn any(out: &mut Vec<u8>, v: &AnyValue) {
 pub(crate) fn resource_logs(out: &mut Vec<u8>, rl: &ResourceLogs, style: JsonStyle) {
     let mut o = Obj::open(out);
     if let Some(resource) = &rl.resource {
-        write_resource(o.key("resource"), resource, style);
+        write_resource(o.key("resource"), resource);
     }
     o.list("scopeLogs", &rl.scope_logs, |out, sl| {
         scope_logs(out, sl, style);
