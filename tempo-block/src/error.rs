@@ -1,13 +1,136 @@
 //! The crate's error type.
 
+use std::sync::Arc;
+
 /// Everything that can go wrong reading or writing a block.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Errors about stored bytes name what was being read (object, column path, field) so a corrupt
+/// block can be located; none of them is ever swallowed into "not found".
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum BlockError {
-    /// The block's `meta.json` names an encoding this crate does not read.
+    /// The block's `meta.json` names an encoding this crate does not read (or write).
     #[error("unsupported block version {found:?}; readable: vParquet4, vParquet5")]
     UnsupportedVersion {
         /// The `format` field of `meta.json`.
         found: String,
     },
+    /// A tenant ID, block ID or object name that is not allowed (empty, too long, path
+    /// traversal, separators, control characters).
+    #[error("invalid {kind} {value:?}: {reason}")]
+    InvalidName {
+        /// What was being named: "tenant ID", "block ID", "object name".
+        kind: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An object that must exist does not.
+    #[error("object {path:?} not found")]
+    NotFound {
+        /// The object's path in the backend.
+        path: String,
+    },
+    /// The object store failed.
+    #[error("backend {op} of {path:?} failed: {source}")]
+    Backend {
+        /// The operation: "get", "put", "list", "delete", "head".
+        op: &'static str,
+        /// The object's path (or prefix) in the backend.
+        path: String,
+        /// The object store's error.
+        source: Arc<object_store::Error>,
+    },
+    /// A JSON document (meta.json, index, tenant index) did not parse or holds a bad value.
+    #[error("{what}: invalid JSON: {message}")]
+    Json {
+        /// Which document.
+        what: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A protobuf document (`index.pb.zst`) did not decode.
+    #[error("{what}: invalid protobuf: {source}")]
+    Protobuf {
+        /// Which document.
+        what: String,
+        /// The decoder's error.
+        source: prost::DecodeError,
+    },
+    /// A compressed object (gzip, zstd) did not decompress or exceeds its size limit.
+    #[error("{what}: {message}")]
+    Compression {
+        /// Which object.
+        what: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The Parquet library reported an error (corrupt page, bad footer, I/O).
+    #[error("{context}: {source}")]
+    Parquet {
+        /// What was being read or written (object, column path, row group).
+        context: String,
+        /// The Parquet library's error.
+        source: Arc<parquet::errors::ParquetError>,
+    },
+    /// Stored data that decodes but breaks the format's rules (schema mismatch, level
+    /// sequences that do not form a row, IDs of the wrong length, sizes that disagree).
+    #[error("corrupt {what}: {detail}")]
+    Corrupt {
+        /// What is corrupt (object, column path, field).
+        what: String,
+        /// How it is corrupt.
+        detail: String,
+    },
+    /// A bloom shard did not decode.
+    #[error("{what}: {source}")]
+    Bloom {
+        /// Which shard.
+        what: String,
+        /// The bloom crate's error.
+        source: bloom::BloomError,
+    },
+    /// The caller passed something the writer cannot store (bad trace ID, too many dedicated
+    /// columns, …).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
 }
+
+impl BlockError {
+    /// A [`BlockError::Corrupt`] for `what`.
+    pub(crate) fn corrupt(what: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A [`BlockError::Parquet`] with its context.
+    pub(crate) fn parquet(context: impl Into<String>, source: parquet::errors::ParquetError) -> Self {
+        Self::Parquet {
+            context: context.into(),
+            source: Arc::new(source),
+        }
+    }
+
+    /// A [`BlockError::Backend`] for an operation on `path`.
+    pub(crate) fn backend(op: &'static str, path: impl Into<String>, source: object_store::Error) -> Self {
+        match source {
+            object_store::Error::NotFound { .. } => Self::NotFound { path: path.into() },
+            source => Self::Backend {
+                op,
+                path: path.into(),
+                source: Arc::new(source),
+            },
+        }
+    }
+
+    /// True when the error says an object does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = BlockError> = std::result::Result<T, E>;
