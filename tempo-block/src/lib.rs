@@ -4,6 +4,15 @@
 //! `meta.json`, bloom shards (through the `bloom` crate), backend layout and lookups.
 #![forbid(unsafe_code)]
 
+mod assemble;
 mod error;
+mod file;
+pub mod meta;
+mod read;
+pub mod reader;
+pub mod schema;
 
 pub use error::{BlockError, Result};
+pub use file::RangeRead;
+pub use reader::{BlockObjects, BlockReader, TraceScan};
+pub use schema::BlockSchema;

@@ -41,6 +41,7 @@ use crate::error::{ModelError, WireFormat};
 use crate::limits::Limits;
 use crate::proto::collector::logs::{ExportLogsServiceRequest, ExportLogsServiceResponse};
 use crate::proto::collector::trace::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use crate::proto::common::AnyValue;
 use crate::proto::logs::{LogsData, ResourceLogs};
 use crate::proto::trace::{ResourceSpans, TracesData};
 
@@ -57,6 +58,24 @@ where
     serde_json::from_slice::<W<T>>(bytes)
         .map(|w| w.0)
         .map_err(|e| ModelError::json(format, &e))
+}
+
+/// Encodes one `AnyValue` as protobuf JSON (`{"stringValue":"a"}`, `{"intValue":"5"}`,
+/// `{"kvlistValue":{"values":[…]}}`, bytes as base64) — the form Tempo stores for attribute
+/// values its columns cannot hold.
+pub fn encode_any_value(value: &AnyValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    ser::any_value(&mut out, value);
+    out
+}
+
+/// Decodes one `AnyValue` from protobuf JSON (the inverse of [`encode_any_value`]).
+///
+/// # Errors
+///
+/// [`ModelError::TooLarge`] past the limit; [`ModelError::Json`] for malformed input.
+pub fn decode_any_value(bytes: &[u8], limits: &Limits) -> Result<AnyValue, ModelError> {
+    parse(bytes, *limits, WireFormat::OtlpJson)
 }
 
 /// Decodes an OTLP/JSON `ExportTraceServiceRequest` (the body of `POST /v1/traces`).

@@ -283,6 +283,10 @@ fn key_value(out: &mut Vec<u8>, kv: &KeyValue) {
     o.close();
 }
 
+pub(crate) fn any_value(out: &mut Vec<u8>, v: &AnyValue) {
+    any(out, v);
+}
+
 fn any(out: &mut Vec<u8>, v: &AnyValue) {
     use any_value::Value;
     let mut o = Obj::open(out);

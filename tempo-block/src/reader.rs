@@ -1,0 +1,319 @@
+//! Opening a block and reading traces from it: find by ID and scan in ID order.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bloom::tempo::{Shard, TraceKey};
+use bytes::Bytes;
+use otlp_model::TraceId;
+use otlp_model::proto::trace::ResourceSpans;
+use parquet::column::reader::ColumnReader;
+
+use crate::assemble::{Assembler, Column};
+use crate::error::{BlockError, Result};
+use crate::file::{ParquetFile, RangeRead};
+use crate::meta::BlockMeta;
+use crate::read::Layout;
+
+/// Name of the Parquet object of a block.
+pub const DATA_OBJECT: &str = "data.parquet";
+
+/// The objects of one block (`data.parquet`, `bloom-N`, `index`, `meta.json`), read by name.
+#[async_trait]
+pub trait BlockObjects: Send + Sync + fmt::Debug {
+    /// Reads a whole object.
+    async fn get(&self, name: &str) -> Result<Bytes>;
+    /// Reads `range` of an object.
+    async fn get_range(&self, name: &str, range: Range<u64>) -> Result<Bytes>;
+    /// The size of an object in bytes.
+    async fn size(&self, name: &str) -> Result<u64>;
+}
+
+/// Serves ranges of `data.parquet` from a [`BlockObjects`].
+struct DataObject(Arc<dyn BlockObjects>);
+
+#[async_trait]
+impl RangeRead for DataObject {
+    async fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+        self.0.get_range(DATA_OBJECT, range).await
+    }
+}
+
+/// Rows read per column at a time while scanning.
+const SCAN_BATCH: usize = 256;
+
+/// An open block: its metadata, Parquet footer and page indexes, and bloom shards loaded on
+/// first use and kept.
+pub struct BlockReader {
+    meta: BlockMeta,
+    objects: Arc<dyn BlockObjects>,
+    file: ParquetFile,
+    layout: Layout,
+    trace_id_column: usize,
+    blooms: Mutex<Vec<Option<Arc<Shard>>>>,
+}
+
+impl fmt::Debug for BlockReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockReader")
+            .field("block_id", &self.meta.block_id)
+            .field("tenant_id", &self.meta.tenant_id)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlockReader {
+    /// Opens the block described by `meta` whose objects `objects` serves: reads the Parquet
+    /// footer and page indexes and resolves every column by path in the file's own schema.
+    pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
+        let what = format!("{DATA_OBJECT} of block {}", meta.block_id);
+        let len = if meta.size > 0 {
+            meta.size
+        } else {
+            objects.size(DATA_OBJECT).await?
+        };
+        let source: Arc<dyn RangeRead> = Arc::new(DataObject(Arc::clone(&objects)));
+        let file = ParquetFile::open(source, len, u64::from(meta.footer_size), &what).await?;
+        let layout = Layout::resolve(file.plan(), &meta.dedicated_columns)?;
+        let trace_id_column = file
+            .column_index("TraceID")
+            .ok_or_else(|| BlockError::corrupt(what.clone(), "no TraceID column"))?;
+        let shards = usize::try_from(meta.bloom_shards.max(1)).unwrap_or(1);
+        Ok(Self {
+            meta,
+            objects,
+            file,
+            layout,
+            trace_id_column,
+            blooms: Mutex::new(vec![None; shards]),
+        })
+    }
+
+    /// The block's metadata.
+    pub fn meta(&self) -> &BlockMeta {
+        &self.meta
+    }
+
+    /// The Parquet schema of the block's data file.
+    pub fn parquet_schema(&self) -> &parquet::schema::types::Type {
+        self.file
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .root_schema()
+    }
+
+    /// The number of row groups.
+    pub fn row_groups(&self) -> usize {
+        self.file.num_row_groups()
+    }
+
+    /// The bloom shard index for `key` and the shard, loaded on first use.
+    async fn bloom(&self, key: &TraceKey) -> Result<Arc<Shard>> {
+        let count = self.lock_blooms().len();
+        let i = key.shard_index(count);
+        if let Some(Some(shard)) = self.lock_blooms().get(i) {
+            return Ok(Arc::clone(shard));
+        }
+        let name = format!("bloom-{i}");
+        let bytes = self.objects.get(&name).await?;
+        let shard = Arc::new(Shard::decode(&bytes).map_err(|source| BlockError::Bloom {
+            what: format!("{name} of block {}", self.meta.block_id),
+            source,
+        })?);
+        if let Some(slot) = self.lock_blooms().get_mut(i) {
+            *slot = Some(Arc::clone(&shard));
+        }
+        Ok(shard)
+    }
+
+    fn lock_blooms(&self) -> std::sync::MutexGuard<'_, Vec<Option<Arc<Shard>>>> {
+        // A panic while holding the lock cannot leave the cache inconsistent (slots are
+        // replaced whole), so a poisoned lock is still usable.
+        self.blooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// True when the block's bloom filter may contain `id` (false means it certainly does not).
+    pub async fn may_contain(&self, id: &TraceId) -> Result<bool> {
+        let key = TraceKey::new(id.as_bytes());
+        Ok(self.bloom(&key).await?.contains_key(&key))
+    }
+
+    /// Finds a trace by ID: bloom filter, then the row group whose TraceID bounds hold the ID,
+    /// then the pages whose column-index bounds hold it, then one row decoded to OTLP.
+    pub async fn find_trace(&self, id: &TraceId) -> Result<Option<Vec<ResourceSpans>>> {
+        if !self.may_contain(id).await? {
+            return Ok(None);
+        }
+        self.find_trace_skip_bloom(id).await
+    }
+
+    /// [`BlockReader::find_trace`] without consulting the bloom filter.
+    pub async fn find_trace_skip_bloom(&self, id: &TraceId) -> Result<Option<Vec<ResourceSpans>>> {
+        let Some((g, row)) = self.locate(id.as_bytes()).await? else {
+            return Ok(None);
+        };
+        let all: Vec<usize> = (0..self
+            .file
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .num_columns())
+            .collect();
+        let columns = self.file.read_columns(g, &all, row..row + 1).await?;
+        let plan = self.file.plan();
+        let mut asm = Assembler { plan, columns };
+        let row = asm.next_row()?.ok_or_else(|| {
+            BlockError::corrupt(format!("row {row} of row group {g}"), "no row assembled")
+        })?;
+        self.layout.to_otlp(&row).map(Some)
+    }
+
+    /// Row groups whose TraceID range may hold `id`, from the chunk statistics (all of them
+    /// when a row group has none).
+    fn candidate_row_groups(&self, id: &[u8]) -> Vec<usize> {
+        let n = self.file.num_row_groups();
+        let bounds: Option<Vec<(Vec<u8>, Vec<u8>)>> = (0..n)
+            .map(|g| self.file.chunk_bounds(g, self.trace_id_column))
+            .collect();
+        match bounds {
+            Some(b) => {
+                // Rows are sorted by ID, so row groups are too: binary search on the minimums.
+                let i = b.partition_point(|(min, _)| min.as_slice() <= id);
+                match i.checked_sub(1) {
+                    Some(g) if b[g].1.as_slice() >= id => vec![g],
+                    _ => Vec::new(),
+                }
+            }
+            None => (0..n).collect(),
+        }
+    }
+
+    /// Row group and row number of `id`.
+    async fn locate(&self, id: &[u8; 16]) -> Result<Option<(usize, usize)>> {
+        for g in self.candidate_row_groups(id) {
+            for pages in self.file.candidate_pages(g, self.trace_id_column, id) {
+                let start = pages.start;
+                let cols = self
+                    .file
+                    .read_columns(g, &[self.trace_id_column], pages)
+                    .await?;
+                if let Some(pos) = cols.first().and_then(|c| c.position_of(id)) {
+                    return Ok(Some((g, start + pos)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads every trace in ID order, a row group at a time.
+    pub fn scan(&self) -> TraceScan<'_> {
+        TraceScan {
+            block: self,
+            group: 0,
+            readers: Vec::new(),
+            remaining: 0,
+            pending: std::collections::VecDeque::new(),
+        }
+    }
+
+    fn all_columns(&self) -> Vec<usize> {
+        (0..self
+            .file
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .num_columns())
+            .collect()
+    }
+
+    fn columns_path(&self, c: usize) -> (String, i16, i16) {
+        let d = self
+            .file
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .column(c);
+        (d.path().string(), d.max_def_level(), d.max_rep_level())
+    }
+}
+
+/// A trace as stored: its ID and its resource spans.
+pub type StoredTrace = (TraceId, Vec<ResourceSpans>);
+
+/// Iterates a block's traces in ID order, holding one row group's compressed column chunks
+/// and one batch of decoded rows at a time.
+pub struct TraceScan<'a> {
+    block: &'a BlockReader,
+    group: usize,
+    readers: Vec<ColumnReader>,
+    remaining: usize,
+    pending: std::collections::VecDeque<StoredTrace>,
+}
+
+impl fmt::Debug for TraceScan<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceScan")
+            .field("group", &self.group)
+            .field("remaining", &self.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TraceScan<'_> {
+    /// The next trace, or `None` after the last one.
+    pub async fn next(&mut self) -> Result<Option<StoredTrace>> {
+        loop {
+            if let Some(t) = self.pending.pop_front() {
+                return Ok(Some(t));
+            }
+            if self.remaining == 0 {
+                if self.group >= self.block.file.num_row_groups() {
+                    return Ok(None);
+                }
+                let g = self.group;
+                self.group += 1;
+                let rows = self.block.file.row_group_rows(g);
+                let cols = self.block.all_columns();
+                self.readers = self.block.file.column_readers(g, &cols, &(0..rows)).await?;
+                self.remaining = rows;
+                continue;
+            }
+            let batch = self.remaining.min(SCAN_BATCH);
+            let mut columns = Vec::with_capacity(self.readers.len());
+            for (c, reader) in self.readers.iter_mut().enumerate() {
+                let (path, max_def, max_rep) = self.block.columns_path(c);
+                columns.push(Column::read(&path, reader, max_def, max_rep, batch)?);
+            }
+            self.remaining -= batch;
+            let mut asm = Assembler {
+                plan: self.block.file.plan(),
+                columns,
+            };
+            let mut got = 0;
+            while let Some(row) = asm.next_row()? {
+                let id = row.field(self.block.layout.trace_id).bytes();
+                let id = TraceId::from_slice(id).map_err(|e| {
+                    BlockError::corrupt(
+                        format!("row group {}", self.group - 1),
+                        format!("TraceID: {e}"),
+                    )
+                })?;
+                self.pending
+                    .push_back((id, self.block.layout.to_otlp(&row)?));
+                got += 1;
+            }
+            if got != batch {
+                return Err(BlockError::corrupt(
+                    format!("row group {}", self.group - 1),
+                    format!("{got} rows assembled where {batch} were read"),
+                ));
+            }
+        }
+    }
+}
