@@ -8,11 +8,15 @@ mod assemble;
 mod error;
 mod file;
 pub mod meta;
+mod model;
 mod read;
 pub mod reader;
 pub mod schema;
+mod shred;
+pub mod writer;
 
 pub use error::{BlockError, Result};
 pub use file::RangeRead;
 pub use reader::{BlockObjects, BlockReader, TraceScan};
 pub use schema::BlockSchema;
+pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock};

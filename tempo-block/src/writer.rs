@@ -1,0 +1,563 @@
+//! Writing blocks: traces → `data.parquet`, bloom shards, `index` and `meta.json`.
+//!
+//! [`TraceWriter`] streams traces that arrive in ascending ID order into a Parquet file,
+//! cutting row groups at a byte target. [`BlockBuilder`] accepts OTLP in any order, groups it
+//! by trace, sorts, and produces a complete [`WrittenBlock`] whose objects can be stored with
+//! [`WrittenBlock::upload`].
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bloom::tempo::{ShardedBloom, TempoBloomParams};
+use bytes::Bytes;
+use chrono::{DateTime, TimeZone as _, Utc};
+use otlp_model::TraceId;
+use otlp_model::proto::trace::{ResourceSpans, ScopeSpans, TracesData};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::column::writer::ColumnWriter;
+use parquet::data_type::ByteArray;
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
+use uuid::Uuid;
+
+use crate::error::{BlockError, Result};
+use crate::meta::{BlockMeta, DedicatedColumn, Version};
+use crate::model::{Slots, TraceRow};
+use crate::schema::{BlockSchema, Codec, Enc};
+use crate::shred::{Data, Shredder};
+
+/// Settings of the block writer, with Tempo's defaults.
+#[derive(Debug, Clone)]
+pub struct BlockConfig {
+    /// Dedicated attribute columns (Tempo's default list unless configured).
+    pub dedicated_columns: Vec<DedicatedColumn>,
+    /// A row group is cut once Tempo's size estimate of its traces exceeds this (100 MB).
+    pub row_group_size_bytes: usize,
+    /// Target data page size (256 KiB, parquet-go's page buffer).
+    pub page_size_bytes: usize,
+    /// Bloom filter false-positive rate (0.01).
+    pub bloom_false_positive: f64,
+    /// Bytes per bloom shard (102,400).
+    pub bloom_shard_size_bytes: u32,
+}
+
+impl Default for BlockConfig {
+    fn default() -> Self {
+        Self {
+            dedicated_columns: DedicatedColumn::default_list(),
+            row_group_size_bytes: 100_000_000,
+            page_size_bytes: 256 * 1024,
+            bloom_false_positive: 0.01,
+            bloom_shard_size_bytes: 102_400,
+        }
+    }
+}
+
+/// What [`TraceWriter::finish`] reports about the file it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Traces (rows) written.
+    pub traces: u64,
+    /// Spans written.
+    pub spans: u64,
+    /// The last (largest) trace ID of every row group, in order.
+    pub row_group_max_ids: Vec<[u8; 16]>,
+    /// The Parquet footer length (the little-endian `u32` before the trailing `PAR1`).
+    pub footer_size: u32,
+    /// Bytes written.
+    pub size: u64,
+    /// Smallest span start and largest span end (ns); 0 when there were no spans.
+    pub start_unix_nano: u64,
+    /// See `start_unix_nano`.
+    pub end_unix_nano: u64,
+}
+
+/// Counts bytes passed to the inner writer.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Streams traces, in strictly ascending ID order, into a vParquet5 `data.parquet`.
+pub struct TraceWriter<W: Write + Send> {
+    schema: BlockSchema,
+    slots: Slots,
+    shredder: Shredder,
+    writer: SerializedFileWriter<Counting<W>>,
+    config: BlockConfig,
+    estimate: usize,
+    last_id: Option<[u8; 16]>,
+    group_rows: usize,
+    summary: FileSummary,
+}
+
+impl<W: Write + Send> std::fmt::Debug for TraceWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceWriter")
+            .field("traces", &self.summary.traces)
+            .field("row_groups", &self.summary.row_group_max_ids.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write + Send> TraceWriter<W> {
+    /// Starts a file with the schema derived from `config.dedicated_columns`.
+    pub fn new(out: W, config: BlockConfig) -> Result<Self> {
+        let schema = BlockSchema::new(&config.dedicated_columns)?;
+        let props = writer_properties(&schema, &config);
+        let writer = SerializedFileWriter::new(
+            Counting {
+                inner: out,
+                written: 0,
+            },
+            Arc::clone(&schema.root),
+            Arc::new(props),
+        )
+        .map_err(|e| BlockError::parquet("data.parquet", e))?;
+        Ok(Self {
+            slots: Slots::new(&schema),
+            shredder: Shredder::new(&schema),
+            schema,
+            writer,
+            config,
+            estimate: 0,
+            last_id: None,
+            group_rows: 0,
+            summary: FileSummary {
+                traces: 0,
+                spans: 0,
+                row_group_max_ids: Vec::new(),
+                footer_size: 0,
+                size: 0,
+                start_unix_nano: 0,
+                end_unix_nano: 0,
+            },
+        })
+    }
+
+    /// The schema being written.
+    pub fn schema(&self) -> &BlockSchema {
+        &self.schema
+    }
+
+    /// Appends one trace: all its resource spans (spans of other traces are not filtered
+    /// out; split input by trace first, as [`BlockBuilder`] does).
+    ///
+    /// Fails with [`BlockError::InvalidInput`] when `id` is not greater than the previous ID.
+    pub fn append(&mut self, id: &TraceId, resource_spans: &[ResourceSpans]) -> Result<()> {
+        let id = id.to_bytes();
+        if self.last_id.is_some_and(|last| last >= id) {
+            return Err(BlockError::InvalidInput(format!(
+                "trace {} is not after the previous trace; traces must come in ascending ID order",
+                TraceId::from_bytes(id)
+            )));
+        }
+        let row = TraceRow::new(id, resource_spans, &self.slots);
+        self.shredder.write(&row);
+        let s = &mut self.summary;
+        s.traces += 1;
+        s.spans += row.span_count() as u64;
+        if row.span_count() > 0 {
+            if s.start_unix_nano == 0 || row.start < s.start_unix_nano {
+                s.start_unix_nano = row.start;
+            }
+            s.end_unix_nano = s.end_unix_nano.max(row.end);
+        }
+        self.estimate += row.estimated_size();
+        self.last_id = Some(id);
+        self.group_rows += 1;
+        if self.estimate > self.config.row_group_size_bytes {
+            self.flush_row_group()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes of column data buffered for the current row group.
+    pub fn buffered_bytes(&self) -> usize {
+        self.shredder.buffered_bytes()
+    }
+
+    fn flush_row_group(&mut self) -> Result<()> {
+        if self.group_rows == 0 {
+            return Ok(());
+        }
+        let err = |e| BlockError::parquet("data.parquet: writing a row group", e);
+        let mut rg = self.writer.next_row_group().map_err(err)?;
+        for (i, buf) in self.shredder.cols.iter_mut().enumerate() {
+            let Some(mut col) = rg.next_column().map_err(err)? else {
+                return Err(BlockError::InvalidInput(format!(
+                    "schema has fewer than {i} leaves"
+                )));
+            };
+            let (max_def, max_rep) = {
+                let d = col.untyped();
+                let cd = match d {
+                    ColumnWriter::BoolColumnWriter(w) => w.get_descriptor().clone(),
+                    ColumnWriter::Int32ColumnWriter(w) => w.get_descriptor().clone(),
+                    ColumnWriter::Int64ColumnWriter(w) => w.get_descriptor().clone(),
+                    ColumnWriter::DoubleColumnWriter(w) => w.get_descriptor().clone(),
+                    ColumnWriter::ByteArrayColumnWriter(w) => w.get_descriptor().clone(),
+                    other => {
+                        return Err(BlockError::InvalidInput(format!(
+                            "unexpected column writer {:?}",
+                            std::mem::discriminant(other)
+                        )));
+                    }
+                };
+                (cd.max_def_level(), cd.max_rep_level())
+            };
+            let def = (max_def > 0).then_some(buf.def.as_slice());
+            let rep = (max_rep > 0).then_some(buf.rep.as_slice());
+            match (&mut buf.data, col.untyped()) {
+                (Data::Bytes { buf: bytes, ends }, ColumnWriter::ByteArrayColumnWriter(w)) => {
+                    let all = Bytes::from(std::mem::take(bytes));
+                    let mut start = 0;
+                    let values: Vec<ByteArray> = ends
+                        .iter()
+                        .map(|&end| {
+                            let v = ByteArray::from(all.slice(start..end));
+                            start = end;
+                            v
+                        })
+                        .collect();
+                    w.write_batch(&values, def, rep).map_err(err)?;
+                }
+                (Data::I32(v), ColumnWriter::Int32ColumnWriter(w)) => {
+                    w.write_batch(v, def, rep).map_err(err)?;
+                }
+                (Data::I64(v), ColumnWriter::Int64ColumnWriter(w)) => {
+                    w.write_batch(v, def, rep).map_err(err)?;
+                }
+                (Data::F64(v), ColumnWriter::DoubleColumnWriter(w)) => {
+                    w.write_batch(v, def, rep).map_err(err)?;
+                }
+                (Data::Bool(v), ColumnWriter::BoolColumnWriter(w)) => {
+                    w.write_batch(v, def, rep).map_err(err)?;
+                }
+                _ => {
+                    return Err(BlockError::InvalidInput(format!(
+                        "column {i}: buffer and column types differ"
+                    )));
+                }
+            }
+            col.close().map_err(err)?;
+        }
+        rg.close().map_err(err)?;
+        self.shredder.clear();
+        if let Some(id) = self.last_id {
+            self.summary.row_group_max_ids.push(id);
+        }
+        self.estimate = 0;
+        self.group_rows = 0;
+        Ok(())
+    }
+
+    /// Writes the last row group and the footer; returns the sink and what was written.
+    pub fn finish(mut self) -> Result<(W, FileSummary)> {
+        self.flush_row_group()?;
+        let err = |e| BlockError::parquet("data.parquet: writing the footer", e);
+        let before_footer = self.writer.bytes_written() as u64;
+        let counting = self.writer.into_inner().map_err(err)?;
+        let mut summary = self.summary;
+        summary.size = counting.written;
+        // Everything after the row groups and page indexes is the footer, its length and PAR1.
+        summary.footer_size =
+            u32::try_from(counting.written.saturating_sub(before_footer + 8)).unwrap_or(u32::MAX);
+        Ok((counting.inner, summary))
+    }
+}
+
+/// Writer properties reproducing Tempo's per-column compression and encodings.
+fn writer_properties(schema: &BlockSchema, config: &BlockConfig) -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_writer_version(WriterVersion::PARQUET_2_0)
+        .set_data_page_size_limit(config.page_size_bytes)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_column_index_truncate_length(Some(16))
+        .set_max_row_group_row_count(None);
+    for leaf in &schema.leaves {
+        let path = ColumnPath::from(leaf.path.as_str());
+        b = b.set_column_compression(
+            path.clone(),
+            match leaf.codec {
+                Codec::None => Compression::UNCOMPRESSED,
+                Codec::Snappy => Compression::SNAPPY,
+                Codec::Zstd => Compression::ZSTD(ZstdLevel::default()),
+            },
+        );
+        let (dict, encoding) = match leaf.enc {
+            Enc::Dict => (true, Encoding::PLAIN),
+            Enc::Delta => (false, Encoding::DELTA_BINARY_PACKED),
+            Enc::Plain => (false, Encoding::PLAIN),
+            Enc::DeltaLength => (false, Encoding::DELTA_LENGTH_BYTE_ARRAY),
+        };
+        b = b
+            .set_column_dictionary_enabled(path.clone(), dict)
+            .set_column_encoding(path.clone(), encoding);
+        if !leaf.page_stats {
+            b = b.set_column_statistics_enabled(path, EnabledStatistics::None);
+        }
+    }
+    b.build()
+}
+
+/// A complete block in memory, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct WrittenBlock {
+    /// `meta.json` content as a struct.
+    pub meta: BlockMeta,
+    /// `data.parquet`.
+    pub data: Bytes,
+    /// `bloom-0` … `bloom-N`.
+    pub blooms: Vec<Bytes>,
+    /// The `index` object.
+    pub index: Bytes,
+}
+
+/// The `index` object: base64 of each row group's last trace ID.
+pub fn index_json(max_ids: &[[u8; 16]]) -> Vec<u8> {
+    if max_ids.is_empty() {
+        return br#"{"rowGroups":null}"#.to_vec();
+    }
+    let ids: Vec<String> = max_ids
+        .iter()
+        .map(|id| base64::engine::general_purpose::STANDARD.encode(id))
+        .collect();
+    serde_json::json!({ "rowGroups": ids })
+        .to_string()
+        .into_bytes()
+}
+
+/// Collects OTLP traces in any order and writes them as one block.
+///
+/// Spans are grouped by their trace ID (resource spans holding several traces are split);
+/// parts of one trace pushed separately are combined with Tempo's combiner (spans with the
+/// same ID and kind are kept once).
+#[derive(Debug, Default)]
+pub struct BlockBuilder {
+    config: BlockConfig,
+    traces: BTreeMap<[u8; 16], Vec<Vec<ResourceSpans>>>,
+    time_range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl BlockBuilder {
+    /// A builder with `config`.
+    pub fn new(config: BlockConfig) -> Self {
+        Self {
+            config,
+            traces: BTreeMap::new(),
+            time_range: None,
+        }
+    }
+
+    /// Sets meta.json's `startTime`/`endTime` (by default the span bounds, to the second).
+    pub fn with_time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        self.time_range = Some((start, end));
+        self
+    }
+
+    /// Number of distinct traces so far.
+    pub fn trace_count(&self) -> usize {
+        self.traces.len()
+    }
+
+    /// Adds resource spans (of one or more traces), grouped by each span's trace ID. A
+    /// resource spans without any span names no trace and is skipped; use
+    /// [`BlockBuilder::push_trace`] to keep such groups.
+    ///
+    /// Fails with [`BlockError::InvalidInput`] for a span whose trace ID is not 1–16 bytes.
+    pub fn push(&mut self, rs: ResourceSpans) -> Result<()> {
+        // Fast path: every span of the batch belongs to one trace.
+        let mut ids = rs
+            .scope_spans
+            .iter()
+            .flat_map(|ss| ss.spans.iter())
+            .map(|s| s.trace_id.as_slice());
+        let first = ids.next();
+        if let Some(first) = first
+            && ids.all(|id| id == first)
+        {
+            let id = trace_key(first)?;
+            self.add(id, vec![rs]);
+            return Ok(());
+        }
+        if first.is_none() {
+            return Ok(());
+        }
+        let ResourceSpans {
+            resource,
+            scope_spans,
+            schema_url,
+        } = rs;
+        let mut parts: BTreeMap<[u8; 16], ResourceSpans> = BTreeMap::new();
+        for ss in scope_spans {
+            let ScopeSpans {
+                scope,
+                spans,
+                schema_url: ss_url,
+            } = ss;
+            let mut by_trace: BTreeMap<[u8; 16], Vec<_>> = BTreeMap::new();
+            for span in spans {
+                by_trace
+                    .entry(trace_key(&span.trace_id)?)
+                    .or_default()
+                    .push(span);
+            }
+            for (id, spans) in by_trace {
+                let part = parts.entry(id).or_insert_with(|| ResourceSpans {
+                    resource: resource.clone(),
+                    scope_spans: Vec::new(),
+                    schema_url: schema_url.clone(),
+                });
+                part.scope_spans.push(ScopeSpans {
+                    scope: scope.clone(),
+                    spans,
+                    schema_url: ss_url.clone(),
+                });
+            }
+        }
+        for (id, part) in parts {
+            self.add(id, vec![part]);
+        }
+        Ok(())
+    }
+
+    /// Adds resource spans that all belong to trace `id`, kept whole (unlike
+    /// [`BlockBuilder::push`], a resource or scope without spans is kept too, as Tempo does).
+    pub fn push_trace(&mut self, id: &TraceId, resource_spans: Vec<ResourceSpans>) {
+        self.add(id.to_bytes(), resource_spans);
+    }
+
+    /// Adds every resource spans of a `TracesData`.
+    pub fn push_traces(&mut self, data: TracesData) -> Result<()> {
+        for rs in data.resource_spans {
+            self.push(rs)?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, id: [u8; 16], part: Vec<ResourceSpans>) {
+        self.traces.entry(id).or_default().push(part);
+    }
+
+    /// Writes the block: `data.parquet` sorted by trace ID, bloom shards sized for the trace
+    /// count, `index`, and the meta of block `block_id` of `tenant_id`.
+    pub fn finish(self, tenant_id: &str, block_id: Uuid) -> Result<WrittenBlock> {
+        let count = self.traces.len();
+        let params = TempoBloomParams::new(
+            self.config.bloom_false_positive,
+            self.config.bloom_shard_size_bytes,
+            count as u64,
+        )
+        .map_err(|e| BlockError::InvalidInput(format!("bloom settings: {e}")))?;
+        let mut bloom = ShardedBloom::new(params);
+        let mut writer = TraceWriter::new(Vec::new(), self.config.clone())?;
+        for (id, parts) in self.traces {
+            let rs = if parts.len() == 1 {
+                parts.into_iter().flatten().collect::<Vec<_>>()
+            } else {
+                otlp_model::combine::combine(
+                    parts
+                        .into_iter()
+                        .map(|resource_spans| TracesData { resource_spans }),
+                )
+                .map(|t| t.resource_spans)
+                .unwrap_or_default()
+            };
+            writer.append(&TraceId::from_bytes(id), &rs)?;
+            bloom.insert(&id);
+        }
+        let dedicated = writer.schema().dedicated_columns().to_vec();
+        let (data, summary) = writer.finish()?;
+        let (start, end) = self.time_range.unwrap_or_else(|| {
+            (
+                seconds(summary.start_unix_nano, false),
+                seconds(summary.end_unix_nano, true),
+            )
+        });
+        let meta = BlockMeta {
+            version: Version::VParquet5,
+            block_id,
+            tenant_id: tenant_id.to_string(),
+            start_time: start,
+            end_time: end,
+            total_objects: summary.traces,
+            size: summary.size,
+            compaction_level: 0,
+            index_page_size: 0,
+            total_records: u32::try_from(summary.row_group_max_ids.len()).unwrap_or(u32::MAX),
+            bloom_shards: u32::try_from(bloom.shard_count()).unwrap_or(u32::MAX),
+            footer_size: summary.footer_size,
+            dedicated_columns: dedicated,
+            replication_factor: 0,
+        };
+        Ok(WrittenBlock {
+            meta,
+            blooms: bloom
+                .shards()
+                .iter()
+                .map(|s| Bytes::from(s.encode()))
+                .collect(),
+            index: Bytes::from(index_json(&summary.row_group_max_ids)),
+            data: Bytes::from(data),
+        })
+    }
+}
+
+/// Unix nanoseconds to whole seconds (rounded up when `ceil`).
+fn seconds(ns: u64, ceil: bool) -> DateTime<Utc> {
+    let mut s = ns / 1_000_000_000;
+    if ceil && !ns.is_multiple_of(1_000_000_000) {
+        s += 1;
+    }
+    Utc.timestamp_opt(i64::try_from(s).unwrap_or(i64::MAX), 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A trace ID of 1–16 bytes, left-padded to 16.
+fn trace_key(id: &[u8]) -> Result<[u8; 16]> {
+    TraceId::from_padded(id)
+        .map(TraceId::to_bytes)
+        .map_err(|e| BlockError::InvalidInput(format!("span trace ID: {e}")))
+}
+
+#[async_trait::async_trait]
+impl crate::reader::BlockObjects for WrittenBlock {
+    async fn get(&self, name: &str) -> Result<Bytes> {
+        match name {
+            crate::reader::DATA_OBJECT => Ok(self.data.clone()),
+            "index" => Ok(self.index.clone()),
+            _ => name
+                .strip_prefix("bloom-")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| self.blooms.get(i).cloned())
+                .ok_or_else(|| BlockError::NotFound {
+                    path: name.to_string(),
+                }),
+        }
+    }
+
+    async fn get_range(&self, name: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
+        let all = self.get(name).await?;
+        crate::file::RangeRead::read_range(&all, range).await
+    }
+
+    async fn size(&self, name: &str) -> Result<u64> {
+        Ok(self.get(name).await?.len() as u64)
+    }
+}
