@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 mod assemble;
+#[cfg(test)]
+mod compat_rows;
 mod error;
 mod file;
 pub mod meta;
