@@ -290,7 +290,7 @@ fn writer_properties(schema: &BlockSchema, config: &BlockConfig) -> WriterProper
         .set_column_index_truncate_length(Some(16))
         .set_max_row_group_row_count(None);
     for leaf in &schema.leaves {
-        let path = ColumnPath::from(leaf.path.as_str());
+        let path = ColumnPath::new(leaf.path.split('.').map(String::from).collect());
         b = b.set_column_compression(
             path.clone(),
             match leaf.codec {
