@@ -9,6 +9,8 @@ mod assemble;
 mod compat_rows;
 mod error;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod meta;
 mod model;
 mod read;
