@@ -13,7 +13,7 @@ use parquet::column::reader::ColumnReader;
 use parquet::data_type::{AsBytes, ByteArray, FixedLenByteArray, Int96};
 use parquet::schema::types::Type;
 
-use crate::error::{BlockError, Result};
+use crate::error::{BlockError, Result, contained};
 
 /// One assembled value.
 #[derive(Debug, Clone, PartialEq)]
@@ -279,13 +279,13 @@ impl Column {
     ) -> Result<Self> {
         let mut def = Vec::new();
         let mut rep = Vec::new();
-        let err = |e| BlockError::parquet(format!("column {path}"), e);
+        let what = format!("column {path}");
         macro_rules! read {
             ($r:expr, $variant:ident) => {{
                 let mut values = Vec::new();
-                let (_, _, levels) = $r
-                    .read_records(rows, Some(&mut def), Some(&mut rep), &mut values)
-                    .map_err(err)?;
+                let (_, _, levels) = contained(&what, || {
+                    $r.read_records(rows, Some(&mut def), Some(&mut rep), &mut values)
+                })?;
                 (Values::$variant(values), levels)
             }};
         }
@@ -335,8 +335,7 @@ impl Column {
 
     /// Skips `rows` records in `reader` (whole pages are skipped through the offset index).
     pub(crate) fn skip(path: &str, reader: &mut ColumnReader, rows: usize) -> Result<()> {
-        let err = |e| BlockError::parquet(format!("column {path}"), e);
-        let skipped = match reader {
+        let skipped = contained(&format!("column {path}"), || match reader {
             ColumnReader::BoolColumnReader(r) => r.skip_records(rows),
             ColumnReader::Int32ColumnReader(r) => r.skip_records(rows),
             ColumnReader::Int64ColumnReader(r) => r.skip_records(rows),
@@ -345,8 +344,7 @@ impl Column {
             ColumnReader::DoubleColumnReader(r) => r.skip_records(rows),
             ColumnReader::ByteArrayColumnReader(r) => r.skip_records(rows),
             ColumnReader::FixedLenByteArrayColumnReader(r) => r.skip_records(rows),
-        }
-        .map_err(err)?;
+        })?;
         if skipped == rows {
             Ok(())
         } else {

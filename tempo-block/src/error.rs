@@ -141,3 +141,28 @@ impl BlockError {
 
 /// The crate's result type.
 pub type Result<T, E = BlockError> = std::result::Result<T, E>;
+
+/// Runs a call into the Parquet crate's page decoders, turning a panic into
+/// [`BlockError::Corrupt`].
+///
+/// Some of those decoders index into page data without checking it (a corrupt
+/// DELTA_LENGTH_BYTE_ARRAY page, for one), so a hostile file can make them panic. The panic is
+/// contained here and reported as corruption of `what`; it cannot be contained in a program
+/// built with `panic = "abort"`.
+pub(crate) fn contained<T>(
+    what: &str,
+    f: impl FnOnce() -> std::result::Result<T, parquet::errors::ParquetError>,
+) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(BlockError::parquet(what, e)),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "decoder panicked".into());
+            Err(BlockError::corrupt(what, format!("undecodable page data ({message})")))
+        }
+    }
+}

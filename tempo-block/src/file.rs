@@ -22,7 +22,7 @@ use parquet::file::serialized_reader::SerializedPageReader;
 use parquet::file::statistics::Statistics;
 
 use crate::assemble::{Column, Plan};
-use crate::error::{BlockError, Result};
+use crate::error::{BlockError, Result, contained};
 
 /// Largest footer accepted (Tempo's footers are a few hundred kB for 100 MB blocks).
 const MAX_FOOTER: u64 = 256 << 20;
@@ -186,8 +186,9 @@ impl ParquetFile {
         }
         let start = usize::try_from(tail_len - 8 - footer).map_err(|_| corrupt("footer".into()))?;
         let footer_bytes = tail.slice(start..tail.len() - 8);
-        let meta = ParquetMetaDataReader::decode_metadata(&footer_bytes)
-            .map_err(|e| BlockError::parquet(format!("{what} footer"), e))?;
+        let meta = contained(&format!("{what} footer"), || {
+            ParquetMetaDataReader::decode_metadata(&footer_bytes)
+        })?;
 
         // Page indexes sit between the row groups and the footer; fetch them in one range.
         let body_end = len - 8 - footer;
@@ -218,14 +219,12 @@ impl ParquetFile {
         let meta = if lo < hi {
             let index = source.read_range(lo..hi).await?;
             let sparse = Sparse::new(len, vec![(lo, index)]);
-            let mut reader = ParquetMetaDataReader::new_with_metadata(meta)
-                .with_page_index_policy(PageIndexPolicy::Optional);
-            reader
-                .read_page_indexes(&sparse)
-                .map_err(|e| BlockError::parquet(format!("{what} page index"), e))?;
-            reader
-                .finish()
-                .map_err(|e| BlockError::parquet(format!("{what} page index"), e))?
+            contained(&format!("{what} page index"), || {
+                let mut reader = ParquetMetaDataReader::new_with_metadata(meta)
+                    .with_page_index_policy(PageIndexPolicy::Optional);
+                reader.read_page_indexes(&sparse)?;
+                reader.finish()
+            })?
         } else {
             meta
         };
@@ -275,7 +274,12 @@ impl ParquetFile {
                 ));
             }
             for (c, col) in rg.columns().iter().enumerate() {
-                let (start, l) = col.byte_range();
+                let Some((start, l)) = chunk_range(col) else {
+                    return Err(BlockError::corrupt(
+                        what.to_string(),
+                        format!("row group {g} column {}: negative offset", self.columns[c].path),
+                    ));
+                };
                 if start.checked_add(l).is_none_or(|e| e > body_end) {
                     return Err(BlockError::corrupt(
                         what.to_string(),
@@ -430,8 +434,8 @@ impl ParquetFile {
         let rg = self.meta.row_group(g);
         let mut wanted = Vec::new();
         for &c in cols {
-            let chunk = rg.column(c);
-            let (start, l) = chunk.byte_range();
+            // Checked at open (`check_layout`).
+            let (start, l) = chunk_range(rg.column(c)).unwrap_or((0, 0));
             match self.page_locations(g, c) {
                 Some(pages) => {
                     // Dictionary page, then the data pages overlapping `rows`.
@@ -466,20 +470,27 @@ impl ParquetFile {
             .map(|&c| {
                 let info = &self.columns[c];
                 let pages = self.page_locations(g, c).map(<[_]>::to_vec);
-                let page_reader: Box<dyn PageReader> = Box::new(
-                    SerializedPageReader::new_with_properties(
-                        Arc::clone(&sparse),
-                        rg.column(c),
-                        total_rows,
-                        pages,
-                        Arc::clone(&self.props),
-                    )
-                    .map_err(|e| BlockError::parquet(format!("column {}", info.path), e))?,
-                );
-                Ok(get_column_reader(schema.column(c), page_reader))
+                contained(&format!("column {}", info.path), || {
+                    let page_reader: Box<dyn PageReader> =
+                        Box::new(SerializedPageReader::new_with_properties(
+                            Arc::clone(&sparse),
+                            rg.column(c),
+                            total_rows,
+                            pages,
+                            Arc::clone(&self.props),
+                        )?);
+                    Ok(get_column_reader(schema.column(c), page_reader))
+                })
             })
             .collect()
     }
+}
+
+/// A column chunk's byte range, or `None` when its metadata holds negative offsets (the
+/// Parquet crate's own `byte_range` asserts instead).
+fn chunk_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64, u64)> {
+    let start = c.dictionary_page_offset().unwrap_or_else(|| c.data_page_offset());
+    Some((u64::try_from(start).ok()?, u64::try_from(c.compressed_size()).ok()?))
 }
 
 /// Checks the trailing magic and returns the footer length.
