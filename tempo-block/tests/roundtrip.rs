@@ -29,7 +29,9 @@ fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
         ".{0,12}".prop_map(Value::StringValue),
         any::<i64>().prop_map(Value::IntValue),
-        any::<f64>().prop_filter("NaN never equals itself", |d| !d.is_nan()).prop_map(Value::DoubleValue),
+        any::<f64>()
+            .prop_filter("NaN never equals itself", |d| !d.is_nan())
+            .prop_map(Value::DoubleValue),
         any::<bool>().prop_map(Value::BoolValue),
     ]
 }
@@ -57,11 +59,13 @@ fn attrs(prefix: &'static str) -> impl Strategy<Value = Vec<KeyValue>> {
         Just("http.response.status_code".to_string()),
         Just("k8s.pod.name".to_string()),
     ];
-    prop::collection::btree_map(keys, value(), 0..5).prop_map(|m| {
+    prop::collection::btree_map(keys, value(), 0..5).prop_map(move |m| {
         m.into_iter()
             // A one-element array in a dedicated column comes back as a scalar, an empty one
             // not at all (Tempo's behaviour); keep dedicated keys scalar.
-            .filter(|(k, v)| k.starts_with(&format!("{prefix}.")) || !matches!(v, Value::ArrayValue(_)))
+            .filter(|(k, v)| {
+                k.starts_with(&format!("{prefix}.")) || !matches!(v, Value::ArrayValue(_))
+            })
             .map(|(k, v)| kv(k, v))
             .collect()
     })
@@ -80,38 +84,51 @@ fn span(trace: [u8; 16]) -> impl Strategy<Value = Span> {
         prop::collection::vec((any::<[u8; 16]>(), any::<[u8; 8]>(), attrs("link")), 0..2),
         (0..3i32, ".{0,6}", 0u32..4),
     )
-        .prop_map(move |(id, parent, name, kind, start, dur, attributes, events, links, (code, message, dropped))| Span {
-            trace_id: trace.to_vec(),
-            span_id: id.to_vec(),
-            parent_span_id: parent.map(|p| p.to_vec()).unwrap_or_default(),
-            name,
-            kind,
-            start_time_unix_nano: start,
-            end_time_unix_nano: start + dur,
-            attributes,
-            dropped_attributes_count: dropped,
-            events: events
-                .into_iter()
-                .map(|(at, name, attributes, dropped)| Event {
-                    time_unix_nano: start + at,
-                    name,
-                    attributes,
-                    dropped_attributes_count: dropped,
-                })
-                .collect(),
-            links: links
-                .into_iter()
-                .map(|(t, s, attributes)| Link {
-                    trace_id: t.to_vec(),
-                    span_id: s.to_vec(),
-                    attributes,
-                    ..Link::default()
-                })
-                .collect(),
-            status: Some(Status { code, message }),
-            dropped_events_count: dropped,
-            ..Span::default()
-        })
+        .prop_map(
+            move |(
+                id,
+                parent,
+                name,
+                kind,
+                start,
+                dur,
+                attributes,
+                events,
+                links,
+                (code, message, dropped),
+            )| Span {
+                trace_id: trace.to_vec(),
+                span_id: id.to_vec(),
+                parent_span_id: parent.map(|p| p.to_vec()).unwrap_or_default(),
+                name,
+                kind,
+                start_time_unix_nano: start,
+                end_time_unix_nano: start + dur,
+                attributes,
+                dropped_attributes_count: dropped,
+                events: events
+                    .into_iter()
+                    .map(|(at, name, attributes, dropped)| Event {
+                        time_unix_nano: start + at,
+                        name,
+                        attributes,
+                        dropped_attributes_count: dropped,
+                    })
+                    .collect(),
+                links: links
+                    .into_iter()
+                    .map(|(t, s, attributes)| Link {
+                        trace_id: t.to_vec(),
+                        span_id: s.to_vec(),
+                        attributes,
+                        ..Link::default()
+                    })
+                    .collect(),
+                status: Some(Status { code, message }),
+                dropped_events_count: dropped,
+                ..Span::default()
+            },
+        )
 }
 
 fn trace() -> impl Strategy<Value = ([u8; 16], Vec<ResourceSpans>)> {
@@ -119,7 +136,14 @@ fn trace() -> impl Strategy<Value = ([u8; 16], Vec<ResourceSpans>)> {
         let rs = (
             "[a-z]{1,5}",
             attrs("res"),
-            prop::collection::vec(("[a-z]{0,4}", attrs("scope"), prop::collection::vec(span(id), 0..4)), 0..3),
+            prop::collection::vec(
+                (
+                    "[a-z]{0,4}",
+                    attrs("scope"),
+                    prop::collection::vec(span(id), 0..4),
+                ),
+                0..3,
+            ),
         )
             .prop_map(|(service, mut attributes, scopes)| {
                 attributes.push(kv("service.name".into(), Value::StringValue(service)));
@@ -175,7 +199,7 @@ fn spans(rs: &[ResourceSpans]) -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn traces_read_back_span_for_span(traces in prop::collection::vec(trace(), 1..6), absent in any::<[u8; 16]>()) {
