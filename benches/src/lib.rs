@@ -399,3 +399,36 @@ pub fn jaeger_batch(spans: usize, seed: u64) -> Vec<u8> {
     out.push(0);
     out
 }
+
+/// `traces` seeded traces of `spans_per_trace` spans each (the shape of [`otlp_trace`]), with
+/// a real span tree: the first span of each trace is its root and every other span's parent
+/// is an earlier span. Returned with their 16-byte IDs, in generation (not ID) order.
+pub fn trace_corpus(
+    traces: usize,
+    spans_per_trace: usize,
+    seed: u64,
+) -> Vec<([u8; 16], Vec<otlp_model::proto::trace::ResourceSpans>)> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..traces)
+        .map(|i| {
+            let mut data = otlp_trace(spans_per_trace, seed.wrapping_mul(1_000_003) ^ i as u64);
+            let mut ids: Vec<Vec<u8>> = Vec::new();
+            let mut trace_id = [0u8; 16];
+            for span in data
+                .resource_spans
+                .iter_mut()
+                .flat_map(|rs| rs.scope_spans.iter_mut())
+                .flat_map(|ss| ss.spans.iter_mut())
+            {
+                trace_id.copy_from_slice(&span.trace_id);
+                span.parent_span_id = if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    ids[rng.random_range(0..ids.len())].clone()
+                };
+                ids.push(span.span_id.clone());
+            }
+            (trace_id, data.resource_spans)
+        })
+        .collect()
+}

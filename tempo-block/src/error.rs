@@ -162,7 +162,10 @@ pub(crate) fn contained<T>(
                 .map(|s| (*s).to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "decoder panicked".into());
-            Err(BlockError::corrupt(what, format!("undecodable page data ({message})")))
+            Err(BlockError::corrupt(
+                what,
+                format!("undecodable page data ({message})"),
+            ))
         }
     }
 }

@@ -277,7 +277,10 @@ impl ParquetFile {
                 let Some((start, l)) = chunk_range(col) else {
                     return Err(BlockError::corrupt(
                         what.to_string(),
-                        format!("row group {g} column {}: negative offset", self.columns[c].path),
+                        format!(
+                            "row group {g} column {}: negative offset",
+                            self.columns[c].path
+                        ),
                     ));
                 };
                 if start.checked_add(l).is_none_or(|e| e > body_end) {
@@ -489,8 +492,13 @@ impl ParquetFile {
 /// A column chunk's byte range, or `None` when its metadata holds negative offsets (the
 /// Parquet crate's own `byte_range` asserts instead).
 fn chunk_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64, u64)> {
-    let start = c.dictionary_page_offset().unwrap_or_else(|| c.data_page_offset());
-    Some((u64::try_from(start).ok()?, u64::try_from(c.compressed_size()).ok()?))
+    let start = c
+        .dictionary_page_offset()
+        .unwrap_or_else(|| c.data_page_offset());
+    Some((
+        u64::try_from(start).ok()?,
+        u64::try_from(c.compressed_size()).ok()?,
+    ))
 }
 
 /// Checks the trailing magic and returns the footer length.

@@ -1,0 +1,238 @@
+//! tempo-block: writing a block, finding a trace by ID (present and absent), and scanning every
+//! trace, each beside a baseline on the same data — prost encoding (writing) or decoding
+//! (lookups, scans) of the same traces as OTLP protobuf, and the bare bloom test for absent IDs.
+//!
+//! Blocks live in memory (the "data in page cache" case). The lookup benches also run on
+//! Tempo's own 1000-trace compat block when `COMPAT_DIR` is set.
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::FutureExt as _;
+use otlp_model::TraceId;
+use otlp_model::proto::trace::{ResourceSpans, TracesData};
+use prost::Message;
+use tempo_block::meta::BlockMeta;
+use tempo_block::{BlockBuilder, BlockConfig, BlockReader, WrittenBlock};
+
+type Corpus = Vec<([u8; 16], Vec<ResourceSpans>)>;
+
+/// Runs a future that completes without waiting (every object here is in memory).
+fn now<F: std::future::Future>(f: F) -> F::Output {
+    f.now_or_never()
+        .expect("in-memory reads complete immediately")
+}
+
+fn build(corpus: &Corpus) -> WrittenBlock {
+    let mut b = BlockBuilder::new(BlockConfig::default());
+    for (id, rs) in corpus {
+        b.push_trace(&TraceId::from_bytes(*id), rs.clone());
+    }
+    b.finish("bench", uuid::Uuid::nil()).expect("block builds")
+}
+
+fn proto_bytes(rs: &[ResourceSpans]) -> Vec<u8> {
+    TracesData {
+        resource_spans: rs.to_vec(),
+    }
+    .encode_to_vec()
+}
+
+fn write(c: &mut Criterion) {
+    // 10,000 traces of 10 spans: 100,000 spans.
+    let corpus = benches::trace_corpus(10_000, 10, 7);
+    let spans = 100_000u64;
+    let bytes: u64 = corpus
+        .iter()
+        .map(|(_, rs)| proto_bytes(rs).len() as u64)
+        .sum();
+    for (name, throughput) in [
+        ("tempo_block_write_spans", Throughput::Elements(spans)),
+        ("tempo_block_write_bytes", Throughput::Bytes(bytes)),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        group.throughput(throughput);
+        group.bench_function("block_builder", |b| {
+            b.iter_batched(
+                || corpus.clone(),
+                |corpus| {
+                    let mut builder = BlockBuilder::new(BlockConfig::default());
+                    for (id, rs) in corpus {
+                        builder.push_trace(&TraceId::from_bytes(id), rs);
+                    }
+                    builder
+                        .finish("bench", uuid::Uuid::nil())
+                        .expect("block builds")
+                },
+                BatchSize::LargeInput,
+            );
+        });
+        group.bench_function("baseline_prost_encode", |b| {
+            b.iter(|| {
+                corpus
+                    .iter()
+                    .map(|(_, rs)| proto_bytes(black_box(rs)).len())
+                    .sum::<usize>()
+            });
+        });
+        group.finish();
+    }
+}
+
+/// Lookup benches on one opened block: present IDs round-robin, absent IDs, with baselines.
+fn lookups(
+    c: &mut Criterion,
+    label: &str,
+    reader: &BlockReader,
+    present: &[TraceId],
+    absent: &[TraceId],
+    protos: &[Vec<u8>],
+) {
+    let mut group = c.benchmark_group(format!("tempo_block_find_{label}"));
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    group.bench_function("find_present", |b| {
+        b.iter(|| {
+            i = (i + 1) % present.len();
+            now(reader.find_trace(black_box(&present[i])))
+                .expect("reads")
+                .expect("present")
+        });
+    });
+    let mut k = 0;
+    group.bench_function("baseline_prost_decode_present", |b| {
+        b.iter(|| {
+            k = (k + 1) % protos.len();
+            TracesData::decode(black_box(protos[k].as_slice())).expect("decodes")
+        });
+    });
+    let mut j = 0;
+    group.bench_function("find_absent", |b| {
+        b.iter(|| {
+            j = (j + 1) % absent.len();
+            now(reader.find_trace(black_box(&absent[j]))).expect("reads")
+        });
+    });
+    let mut m = 0;
+    group.bench_function("baseline_bloom_test_absent", |b| {
+        b.iter(|| {
+            m = (m + 1) % absent.len();
+            now(reader.may_contain(black_box(&absent[m]))).expect("reads")
+        });
+    });
+    group.finish();
+}
+
+fn find(c: &mut Criterion) {
+    // A block of 50,000 traces (4 spans each).
+    let corpus = benches::trace_corpus(50_000, 4, 9);
+    let block = build(&corpus);
+    let reader = now(BlockReader::open(block.meta.clone(), Arc::new(block))).expect("opens");
+    let present: Vec<TraceId> = corpus
+        .iter()
+        .step_by(97)
+        .map(|(id, _)| TraceId::from_bytes(*id))
+        .collect();
+    let protos: Vec<Vec<u8>> = corpus
+        .iter()
+        .step_by(97)
+        .map(|(_, rs)| proto_bytes(rs))
+        .collect();
+    let absent: Vec<TraceId> = benches::trace_ids(512, 99)
+        .into_iter()
+        .map(TraceId::from_bytes)
+        .collect();
+    lookups(c, "50k", &reader, &present, &absent, &protos);
+
+    if let Some((reader, present, protos)) = compat_block() {
+        lookups(c, "compat", &reader, &present, &absent, &protos);
+    }
+}
+
+/// Tempo's vParquet5 compat block, loaded into memory, with its present IDs.
+fn compat_block() -> Option<(BlockReader, Vec<TraceId>, Vec<Vec<u8>>)> {
+    let dir = std::path::PathBuf::from(std::env::var_os("COMPAT_DIR")?).join("tempo/generated");
+    let tenant = dir.join("vParquet5/blocks/single-tenant");
+    let block_dir = std::fs::read_dir(&tenant)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_dir())?;
+    let read = |name: &str| Bytes::from(std::fs::read(block_dir.join(name)).expect("compat file"));
+    let meta = BlockMeta::from_json(&read("meta.json")).expect("meta.json parses");
+    let blooms = (0..meta.bloom_shards)
+        .map(|i| read(&format!("bloom-{i}")))
+        .collect();
+    let block = WrittenBlock {
+        meta: meta.clone(),
+        data: read("data.parquet"),
+        blooms,
+        index: read("index"),
+    };
+    let reader = now(BlockReader::open(meta, Arc::new(block))).expect("compat block opens");
+    let ids: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("present-trace-ids.json")).ok()?).ok()?;
+    let present: Vec<TraceId> = ids
+        .as_array()?
+        .iter()
+        .filter_map(|e| TraceId::parse_hex(e["traceID"].as_str()?).ok())
+        .collect();
+    let protos = present
+        .iter()
+        .map(|id| {
+            let rs = now(reader.find_trace(id)).expect("reads").expect("present");
+            proto_bytes(&rs)
+        })
+        .collect();
+    Some((reader, present, protos))
+}
+
+fn scan(c: &mut Criterion) {
+    let corpus = benches::trace_corpus(20_000, 10, 11);
+    let block = build(&corpus);
+    let data_bytes = block.data.len() as u64;
+    let reader = now(BlockReader::open(block.meta.clone(), Arc::new(block))).expect("opens");
+    let protos: Vec<Vec<u8>> = corpus.iter().map(|(_, rs)| proto_bytes(rs)).collect();
+    for (name, throughput) in [
+        ("tempo_block_scan_spans", Throughput::Elements(200_000)),
+        (
+            "tempo_block_scan_parquet_bytes",
+            Throughput::Bytes(data_bytes),
+        ),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        group.throughput(throughput);
+        group.bench_function("scan", |b| {
+            b.iter(|| {
+                let mut scan = reader.scan();
+                let mut n = 0;
+                while let Some(t) = now(scan.next()).expect("reads") {
+                    n += t.1.len();
+                }
+                n
+            });
+        });
+        group.bench_function("baseline_prost_decode", |b| {
+            b.iter(|| {
+                protos
+                    .iter()
+                    .map(|p| {
+                        TracesData::decode(black_box(p.as_slice()))
+                            .expect("decodes")
+                            .resource_spans
+                            .len()
+                    })
+                    .sum::<usize>()
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, write, find, scan);
+criterion_main!(benches);
