@@ -107,7 +107,10 @@ impl BlockError {
     }
 
     /// A [`BlockError::Parquet`] with its context.
-    pub(crate) fn parquet(context: impl Into<String>, source: parquet::errors::ParquetError) -> Self {
+    pub(crate) fn parquet(
+        context: impl Into<String>,
+        source: parquet::errors::ParquetError,
+    ) -> Self {
         Self::Parquet {
             context: context.into(),
             source: Arc::new(source),
@@ -115,7 +118,11 @@ impl BlockError {
     }
 
     /// A [`BlockError::Backend`] for an operation on `path`.
-    pub(crate) fn backend(op: &'static str, path: impl Into<String>, source: object_store::Error) -> Self {
+    pub(crate) fn backend(
+        op: &'static str,
+        path: impl Into<String>,
+        source: object_store::Error,
+    ) -> Self {
         match source {
             object_store::Error::NotFound { .. } => Self::NotFound { path: path.into() },
             source => Self::Backend {
