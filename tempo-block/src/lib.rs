@@ -7,13 +7,18 @@
 //!   block [`Version`]s and dedicated columns, written byte for byte as Tempo writes them.
 //! * [`tenant_index`]: the per-tenant block list ([`TenantIndex`]), `index.json.gz` and
 //!   `index.pb.zst`, with bounded decompression.
+//! * [`backend`]: the bucket layout, the [`Backend`] storage trait with its `object_store`
+//!   implementation ([`ObjectStoreBackend`]: local folder, memory, S3/GCS/Azure behind
+//!   features) and [`BlockStore`], typed access to tenants, blocks, metas and objects.
 #![forbid(unsafe_code)]
 
+pub mod backend;
 mod error;
 mod gojson;
 pub mod meta;
 pub mod tenant_index;
 
+pub use backend::{Backend, BlockStore, ObjectStoreBackend};
 pub use error::{BlockError, Result};
 pub use meta::{BlockMeta, CompactedBlockMeta, DedicatedColumn, Version};
 pub use tenant_index::TenantIndex;
