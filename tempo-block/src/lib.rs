@@ -14,6 +14,8 @@
 
 pub mod backend;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gojson;
 pub mod meta;
 pub mod tenant_index;
