@@ -328,6 +328,17 @@ async fn from_url_forms() {
         let err = ObjectStoreBackend::from_url("s3://bucket/prefix").unwrap_err();
         assert!(err.to_string().contains("`s3` cargo feature"), "{err}");
     }
+    #[cfg(feature = "s3")]
+    {
+        let options = [
+            ("aws_region", "eu-west-1"),
+            ("aws_endpoint", "http://127.0.0.1:9"),
+        ];
+        ObjectStoreBackend::from_url_with_options("s3://bucket/prefix", options).unwrap();
+        let err = ObjectStoreBackend::from_url_with_options("s3://bucket", [("nonsense", "1")])
+            .unwrap_err();
+        assert!(matches!(err, BlockError::InvalidInput(_)), "{err}");
+    }
     #[cfg(not(feature = "gcs"))]
     assert!(
         ObjectStoreBackend::from_url("gs://bucket")
