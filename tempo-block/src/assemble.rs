@@ -55,10 +55,6 @@ impl Node {
         }
     }
 
-    pub(crate) fn str(&self) -> &str {
-        std::str::from_utf8(self.bytes()).unwrap_or("")
-    }
-
     pub(crate) fn string(&self) -> String {
         String::from_utf8_lossy(self.bytes()).into_owned()
     }
@@ -69,10 +65,6 @@ impl Node {
             Node::I32(v) => i64::from(*v),
             _ => 0,
         }
-    }
-
-    pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Node::Null)
     }
 }
 

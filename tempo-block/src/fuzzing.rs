@@ -1,7 +1,10 @@
-//! Entry points of the fuzz targets in `fuzz/`, kept here so that `cargo test` replays every
-//! committed seed and crash input through exactly the code the fuzzer runs.
+//! Entry points of the fuzz targets in `fuzz/` (`tempo_meta`, `tempo_parquet`), kept here so
+//! that `cargo test` replays every committed seed and crash input through exactly the code
+//! the fuzzer runs.
 //!
-//! Each function must never panic on any input.
+//! The functions must never panic on any input; they panic only when a promise of the
+//! decoders is broken (something that decoded does not survive a round trip through our
+//! encoders).
 
 use std::sync::Arc;
 
@@ -9,9 +12,72 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use otlp_model::TraceId;
 
-use crate::meta::{BlockMeta, DedicatedColumn, Version};
 use crate::reader::BlockReader;
 use crate::writer::WrittenBlock;
+use crate::meta::{
+    BlockMeta, CompactedBlockMeta, DedicatedColumn, Version, supported_dedicated_columns,
+    validate_dedicated_columns,
+};
+use crate::tenant_index::TenantIndex;
+
+/// Decompressed-size limit for the tenant-index readers while fuzzing (the fuzzer runs
+/// with a 1 GiB allocation cap).
+const FUZZ_INDEX_LIMIT: usize = 4 << 20;
+
+/// `meta.json`, `meta.compacted.json`, dedicated-column lists and tenant indexes (JSON and
+/// protobuf, plain and compressed) from untrusted bytes. What decodes is re-encoded (when it
+/// can be: a time outside the writable range is refused, not a bug) and must decode to the
+/// same value.
+///
+/// # Panics
+///
+/// When something decoded does not survive encode → decode.
+pub fn tempo_meta(data: &[u8]) {
+    if let Ok(meta) = BlockMeta::from_json(data)
+        && let Ok(json) = meta.to_json()
+    {
+        let back = BlockMeta::from_json(&json).expect("our meta.json parses");
+        assert_eq!(back, meta, "meta.json round trip");
+        assert_eq!(
+            back.to_json().ok(),
+            Some(json),
+            "meta.json re-encodes identically"
+        );
+    }
+    if let Ok(meta) = CompactedBlockMeta::from_json(data)
+        && let Ok(json) = meta.to_json()
+    {
+        let back = CompactedBlockMeta::from_json(&json).expect("our meta.compacted.json parses");
+        assert_eq!(back, meta, "meta.compacted.json round trip");
+    }
+    if let Ok(columns) = DedicatedColumn::list_from_json(data) {
+        let json = DedicatedColumn::list_to_json(&columns);
+        let back = DedicatedColumn::list_from_json(json.as_bytes()).expect("our list parses");
+        assert_eq!(back, columns, "dedicated column list round trip");
+        for version in [Version::VParquet4, Version::VParquet5] {
+            let kept = supported_dedicated_columns(&columns, version);
+            if validate_dedicated_columns(&columns, version).is_ok() {
+                assert_eq!(kept, columns, "a valid list is fully supported");
+            }
+        }
+    }
+    let decoded = [
+        TenantIndex::from_json(data),
+        TenantIndex::from_protobuf(data),
+        TenantIndex::decode_json_gz(data, FUZZ_INDEX_LIMIT),
+        TenantIndex::decode_pb_zst(data, FUZZ_INDEX_LIMIT),
+    ];
+    for index in decoded.into_iter().flatten() {
+        if let Ok(json) = index.to_json() {
+            let back = TenantIndex::from_json(&json).expect("our index JSON parses");
+            assert_eq!(back, index, "tenant index JSON round trip");
+        }
+        if let Ok(pb) = index.to_protobuf() {
+            let back = TenantIndex::from_protobuf(&pb).expect("our index protobuf parses");
+            assert_eq!(back, index, "tenant index protobuf round trip");
+        }
+    }
+}
 
 /// Rows scanned at most per input (a large claimed row count must not make one run slow).
 const MAX_ROWS: usize = 10_000;
@@ -22,20 +88,10 @@ const MAX_ROWS: usize = 10_000;
 pub fn data_parquet(data: &[u8]) {
     for dedicated_columns in [DedicatedColumn::default_list(), Vec::new()] {
         let meta = BlockMeta {
-            version: Version::VParquet5,
-            block_id: uuid::Uuid::nil(),
-            tenant_id: "fuzz".into(),
-            start_time: chrono::DateTime::default(),
-            end_time: chrono::DateTime::default(),
-            total_objects: 0,
             size: data.len() as u64,
-            compaction_level: 0,
-            index_page_size: 0,
-            total_records: 0,
             bloom_shards: 1,
-            footer_size: 0,
             dedicated_columns,
-            replication_factor: 0,
+            ..BlockMeta::new(Version::VParquet5, "fuzz", uuid::Uuid::nil())
         };
         let block = WrittenBlock {
             meta: meta.clone(),

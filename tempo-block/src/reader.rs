@@ -11,7 +11,10 @@ use otlp_model::TraceId;
 use otlp_model::proto::trace::ResourceSpans;
 use parquet::column::reader::ColumnReader;
 
+use uuid::Uuid;
+
 use crate::assemble::{Assembler, Column};
+use crate::backend::BlockStore;
 use crate::error::{BlockError, Result};
 use crate::file::{ParquetFile, RangeRead};
 use crate::meta::BlockMeta;
@@ -29,6 +32,42 @@ pub trait BlockObjects: Send + Sync + fmt::Debug {
     async fn get_range(&self, name: &str, range: Range<u64>) -> Result<Bytes>;
     /// The size of an object in bytes.
     async fn size(&self, name: &str) -> Result<u64>;
+}
+
+/// The objects of block `block` of `tenant` in a [`BlockStore`].
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    store: BlockStore,
+    tenant: String,
+    block: Uuid,
+}
+
+impl StoredBlock {
+    /// The objects of `block` of `tenant` in `store`.
+    pub fn new(store: BlockStore, tenant: impl Into<String>, block: Uuid) -> Self {
+        Self {
+            store,
+            tenant: tenant.into(),
+            block,
+        }
+    }
+}
+
+#[async_trait]
+impl BlockObjects for StoredBlock {
+    async fn get(&self, name: &str) -> Result<Bytes> {
+        self.store.read_object(&self.tenant, self.block, name).await
+    }
+
+    async fn get_range(&self, name: &str, range: Range<u64>) -> Result<Bytes> {
+        self.store
+            .read_object_range(&self.tenant, self.block, name, range)
+            .await
+    }
+
+    async fn size(&self, name: &str) -> Result<u64> {
+        self.store.object_size(&self.tenant, self.block, name).await
+    }
 }
 
 /// Serves ranges of `data.parquet` from a [`BlockObjects`].
@@ -69,6 +108,7 @@ impl BlockReader {
     /// Opens the block described by `meta` whose objects `objects` serves: reads the Parquet
     /// footer and page indexes and resolves every column by path in the file's own schema.
     pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
+        meta.version()?;
         let what = format!("{DATA_OBJECT} of block {}", meta.block_id);
         let len = if meta.size > 0 {
             meta.size
@@ -81,7 +121,7 @@ impl BlockReader {
         let trace_id_column = file
             .column_index("TraceID")
             .ok_or_else(|| BlockError::corrupt(what.clone(), "no TraceID column"))?;
-        let shards = usize::try_from(meta.bloom_shards.max(1)).unwrap_or(1);
+        let shards = usize::try_from(meta.bloom_shard_count()).unwrap_or(1);
         Ok(Self {
             meta,
             objects,
@@ -90,6 +130,13 @@ impl BlockReader {
             trace_id_column,
             blooms: Mutex::new(vec![None; shards]),
         })
+    }
+
+    /// Opens block `block` of `tenant` in `store`: reads its `meta.json`, then as
+    /// [`BlockReader::open`].
+    pub async fn open_stored(store: &BlockStore, tenant: &str, block: Uuid) -> Result<Self> {
+        let meta = store.read_meta(tenant, block).await?;
+        Self::open(meta, Arc::new(StoredBlock::new(store.clone(), tenant, block))).await
     }
 
     /// The block's metadata.

@@ -6,7 +6,6 @@
 //! `DedicatedAttributes` group. [`BlockSchema::new`] derives the schema, the slot of every
 //! dedicated column, and the compression and encoding Tempo writes for every leaf column.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -66,18 +65,6 @@ impl ScopeSlots {
     /// True when the scope has no dedicated column (its group is left out of the schema).
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty() && self.ints.is_empty()
-    }
-
-    /// Finds the slot of attribute `key`: its type and index within that type.
-    pub(crate) fn lookup(&self) -> HashMap<&str, (DedicatedType, usize, bool)> {
-        let mut map = HashMap::new();
-        for (i, c) in self.strings.iter().enumerate() {
-            map.insert(c.name.as_str(), (DedicatedType::String, i, c.options.array));
-        }
-        for (i, c) in self.ints.iter().enumerate() {
-            map.insert(c.name.as_str(), (DedicatedType::Int, i, c.options.array));
-        }
-        map
     }
 }
 

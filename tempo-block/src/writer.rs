@@ -23,6 +23,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use uuid::Uuid;
 
+use crate::backend::BlockStore;
 use crate::error::{BlockError, Result};
 use crate::meta::{BlockMeta, DedicatedColumn, Version};
 use crate::model::{Slots, TraceRow};
@@ -328,6 +329,26 @@ pub struct WrittenBlock {
     pub index: Bytes,
 }
 
+impl WrittenBlock {
+    /// Stores the block in `store` the way Tempo does: `data.parquet`, the bloom shards and
+    /// `index` first, `meta.json` last (its presence is what makes a block visible).
+    pub async fn upload(&self, store: &BlockStore) -> Result<()> {
+        let (tenant, block) = (self.meta.tenant_id.as_str(), self.meta.block_id);
+        store
+            .write_object(tenant, block, crate::reader::DATA_OBJECT, self.data.clone())
+            .await?;
+        for (i, shard) in self.blooms.iter().enumerate() {
+            store
+                .write_object(tenant, block, &format!("bloom-{i}"), shard.clone())
+                .await?;
+        }
+        store
+            .write_object(tenant, block, "index", self.index.clone())
+            .await?;
+        store.write_meta(&self.meta).await
+    }
+}
+
 /// The `index` object: base64 of each row group's last trace ID.
 pub fn index_json(max_ids: &[[u8; 16]]) -> Vec<u8> {
     if max_ids.is_empty() {
@@ -490,20 +511,15 @@ impl BlockBuilder {
             )
         });
         let meta = BlockMeta {
-            version: Version::VParquet5,
-            block_id,
-            tenant_id: tenant_id.to_string(),
             start_time: start,
             end_time: end,
             total_objects: summary.traces,
             size: summary.size,
-            compaction_level: 0,
-            index_page_size: 0,
             total_records: u32::try_from(summary.row_group_max_ids.len()).unwrap_or(u32::MAX),
             bloom_shards: u32::try_from(bloom.shard_count()).unwrap_or(u32::MAX),
             footer_size: summary.footer_size,
             dedicated_columns: dedicated,
-            replication_factor: 0,
+            ..BlockMeta::new(Version::VParquet5, tenant_id, block_id)
         };
         Ok(WrittenBlock {
             meta,

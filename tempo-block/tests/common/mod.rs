@@ -2,17 +2,11 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::io::{BufRead, BufReader};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use serde_json::Value;
-use tempo_block::meta::{
-    BlockMeta, DedicatedColumn, DedicatedOptions, DedicatedScope, DedicatedType, Version,
-};
-use tempo_block::{BlockError, BlockObjects, BlockReader};
+use tempo_block::{BlockReader, BlockStore, ObjectStoreBackend};
 
 /// `<COMPAT_DIR>/tempo/generated`, or `None` (test skipped) outside CI.
 pub fn tempo_generated(test: &str) -> Option<PathBuf> {
@@ -60,84 +54,11 @@ pub fn normalise(v: &Value) -> Value {
     }
 }
 
-/// A block directory on the local disk.
-#[derive(Debug)]
-pub struct LocalDir(pub PathBuf);
-
-#[async_trait]
-impl BlockObjects for LocalDir {
-    async fn get(&self, name: &str) -> Result<Bytes, BlockError> {
-        std::fs::read(self.0.join(name))
-            .map(Bytes::from)
-            .map_err(|_| BlockError::NotFound { path: name.into() })
-    }
-    async fn get_range(&self, name: &str, range: Range<u64>) -> Result<Bytes, BlockError> {
-        let all = self.get(name).await?;
-        Ok(all.slice(usize::try_from(range.start).unwrap()..usize::try_from(range.end).unwrap()))
-    }
-    async fn size(&self, name: &str) -> Result<u64, BlockError> {
-        Ok(self.get(name).await?.len() as u64)
-    }
-}
-
-fn parse_meta(bytes: &[u8]) -> BlockMeta {
-    let v: Value = serde_json::from_slice(bytes).unwrap();
-    let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let t = |k: &str| v[k].as_str().unwrap().parse().unwrap();
-    let dedicated_columns = v
-        .get("dedicatedColumns")
-        .and_then(Value::as_array)
-        .map(|cols| {
-            cols.iter()
-                .map(|c| DedicatedColumn {
-                    scope: match c.get("s").and_then(Value::as_str) {
-                        Some("resource") => DedicatedScope::Resource,
-                        Some("event") => DedicatedScope::Event,
-                        _ => DedicatedScope::Span,
-                    },
-                    name: c["n"].as_str().unwrap().to_owned(),
-                    kind: if c.get("t").and_then(Value::as_str) == Some("int") {
-                        DedicatedType::Int
-                    } else {
-                        DedicatedType::String
-                    },
-                    options: DedicatedOptions::default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    BlockMeta {
-        version: if v["format"] == "vParquet4" {
-            Version::VParquet4
-        } else {
-            Version::VParquet5
-        },
-        block_id: v["blockID"].as_str().unwrap().parse().unwrap(),
-        tenant_id: v["tenantID"].as_str().unwrap().to_owned(),
-        start_time: t("startTime"),
-        end_time: t("endTime"),
-        total_objects: n("totalObjects"),
-        size: n("size"),
-        compaction_level: 0,
-        index_page_size: 0,
-        total_records: u32::try_from(n("totalRecords")).unwrap(),
-        bloom_shards: u32::try_from(n("bloomShards")).unwrap(),
-        footer_size: u32::try_from(n("footerSize")).unwrap(),
-        dedicated_columns,
-        replication_factor: 0,
-    }
-}
-
-/// Opens the only block of tenant `single-tenant` under a bucket directory.
+/// Opens the only block of tenant `single-tenant` under a bucket directory, through the
+/// local-filesystem backend.
 pub async fn open_local_block(bucket: &Path) -> BlockReader {
-    let tenant = bucket.join("single-tenant");
-    let dir = std::fs::read_dir(&tenant)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap();
-    let meta = parse_meta(&std::fs::read(dir.join("meta.json")).unwrap());
-    BlockReader::open(meta, Arc::new(LocalDir(dir)))
-        .await
-        .unwrap()
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(bucket).unwrap()));
+    let blocks = store.list_blocks("single-tenant").await.unwrap();
+    assert_eq!(blocks.live.len(), 1, "one block in {}", bucket.display());
+    BlockReader::open_stored(&store, "single-tenant", blocks.live[0]).await.unwrap()
 }

@@ -1,0 +1,486 @@
+#![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
+//! The backend layer on the local filesystem and in memory: Tempo's layout, block states,
+//! tenant indexes, range reads, refused names, and Tempo's own bucket read in place.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use tempo_block::BlockError;
+use tempo_block::backend::{
+    Backend, BlockIds, BlockStore, DATA_NAME, META_NAME, ObjectStoreBackend, bloom_name,
+};
+use tempo_block::meta::{BlockMeta, DedicatedColumn, Version};
+use tempo_block::tenant_index::{TENANT_INDEX_JSON, TENANT_INDEX_PB, TenantIndex};
+use uuid::Uuid;
+
+fn sample_meta(tenant: &str, id: Uuid) -> BlockMeta {
+    let mut meta = BlockMeta::new(Version::VParquet5, tenant, id);
+    meta.start_time = DateTime::from_timestamp(1_736_946_000, 0).unwrap();
+    meta.end_time = DateTime::from_timestamp(1_736_947_002, 0).unwrap();
+    meta.total_objects = 3;
+    meta.size = 5;
+    meta.total_records = 1;
+    meta.bloom_shards = 1;
+    meta.replication_factor = 1;
+    meta.dedicated_columns = DedicatedColumn::default_list();
+    meta
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap()
+}
+
+#[tokio::test]
+async fn local_folder_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bucket");
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(&root).unwrap()));
+    assert!(root.is_dir(), "the folder is created");
+    assert!(store.list_tenants().await.unwrap().is_empty());
+    assert_eq!(
+        store.list_blocks("tenant-1").await.unwrap(),
+        BlockIds::default()
+    );
+
+    let a = Uuid::from_u128(0xa);
+    let b = Uuid::from_u128(0xb);
+    for id in [a, b] {
+        store
+            .write_object("tenant-1", id, DATA_NAME, Bytes::from_static(b"PAR1x"))
+            .await
+            .unwrap();
+        store
+            .write_object("tenant-1", id, &bloom_name(0), Bytes::from_static(b"bloom"))
+            .await
+            .unwrap();
+        store
+            .write_meta(&sample_meta("tenant-1", id))
+            .await
+            .unwrap();
+    }
+    // A folder that is not a tenant ID, and one that is not a block, are left out.
+    std::fs::create_dir_all(root.join("not a tenant")).unwrap();
+    std::fs::create_dir_all(root.join("tenant-1/not-a-block")).unwrap();
+    std::fs::write(root.join("tenant-1/not-a-block/meta.json"), b"{}").unwrap();
+
+    // Tempo's layout on disk, with Tempo's exact meta.json.
+    let meta_file = root.join(format!("tenant-1/{a}/meta.json"));
+    assert_eq!(
+        std::fs::read(&meta_file).unwrap(),
+        sample_meta("tenant-1", a).to_json().unwrap()
+    );
+    assert!(root.join(format!("tenant-1/{a}/data.parquet")).is_file());
+
+    assert_eq!(store.list_tenants().await.unwrap(), ["tenant-1"]);
+    let listed = store.list_blocks("tenant-1").await.unwrap();
+    assert_eq!(listed.live, [a, b]);
+    assert!(listed.compacted.is_empty());
+    assert_eq!(
+        store.read_meta("tenant-1", a).await.unwrap(),
+        sample_meta("tenant-1", a)
+    );
+    assert_eq!(
+        store.object_size("tenant-1", a, DATA_NAME).await.unwrap(),
+        5
+    );
+    assert_eq!(
+        store
+            .read_object_range("tenant-1", a, DATA_NAME, 1..4)
+            .await
+            .unwrap(),
+        "AR1"
+    );
+
+    // Compaction: meta.compacted.json replaces meta.json.
+    store
+        .mark_compacted("tenant-1", a, at(1_800_000_000))
+        .await
+        .unwrap();
+    assert!(!meta_file.exists());
+    let listed = store.list_blocks("tenant-1").await.unwrap();
+    assert_eq!(listed.live, [b]);
+    assert_eq!(listed.compacted, [a]);
+    let compacted = store.read_compacted_meta("tenant-1", a).await.unwrap();
+    assert_eq!(compacted.meta, sample_meta("tenant-1", a));
+    assert_eq!(compacted.compacted_time, at(1_800_000_000));
+    assert!(
+        store
+            .read_meta("tenant-1", a)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        store
+            .mark_compacted("tenant-1", a, at(0))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Deleting a block removes its objects and its folder.
+    store.delete_block("tenant-1", a).await.unwrap();
+    assert!(!root.join(format!("tenant-1/{a}")).exists());
+    let listed = store.list_blocks("tenant-1").await.unwrap();
+    assert_eq!(listed.live, [b]);
+    assert!(listed.compacted.is_empty());
+}
+
+#[tokio::test]
+async fn local_tenant_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(root).unwrap()));
+    let (a, b) = (Uuid::from_u128(0xa), Uuid::from_u128(0xb));
+    store.write_meta(&sample_meta("tenant-1", a)).await.unwrap();
+    store.write_meta(&sample_meta("tenant-1", b)).await.unwrap();
+    store
+        .mark_compacted("tenant-1", a, at(1_800_000_000))
+        .await
+        .unwrap();
+    let compacted = store.read_compacted_meta("tenant-1", a).await.unwrap();
+
+    // Both files are written and read back (protobuf first, JSON when it is missing).
+    let index = TenantIndex {
+        created_at: at(1_800_000_100),
+        metas: vec![store.read_meta("tenant-1", b).await.unwrap()],
+        compacted: vec![compacted],
+    };
+    store.write_tenant_index("tenant-1", &index).await.unwrap();
+    assert!(root.join("tenant-1").join(TENANT_INDEX_PB).is_file());
+    assert!(root.join("tenant-1").join(TENANT_INDEX_JSON).is_file());
+    assert_eq!(store.read_tenant_index("tenant-1").await.unwrap(), index);
+    std::fs::remove_file(root.join("tenant-1").join(TENANT_INDEX_PB)).unwrap();
+    assert_eq!(store.read_tenant_index("tenant-1").await.unwrap(), index);
+    // An index without blocks removes both files.
+    let empty = TenantIndex::new(Vec::new(), Vec::new());
+    store.write_tenant_index("tenant-1", &empty).await.unwrap();
+    assert!(!root.join("tenant-1").join(TENANT_INDEX_JSON).exists());
+    assert!(
+        store
+            .read_tenant_index("tenant-1")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn names_that_escape_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(ObjectStoreBackend::local(dir.path().join("bucket")).unwrap());
+    let store = BlockStore::new(backend.clone());
+    let id = Uuid::from_u128(1);
+    let data = Bytes::from_static(b"x");
+
+    for tenant in ["", ".", "..", "../x", "a/b", "a\\b", "a b"] {
+        let err = store
+            .write_object(tenant, id, DATA_NAME, data.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BlockError::InvalidName { .. }),
+            "{tenant:?}: {err}"
+        );
+        assert!(store.list_blocks(tenant).await.is_err(), "{tenant:?}");
+        assert!(store.read_tenant_index(tenant).await.is_err(), "{tenant:?}");
+    }
+    for name in ["", ".", "..", "../x", "a/b", "../../etc/passwd", "x\0"] {
+        let err = store
+            .write_object("t", id, name, data.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BlockError::InvalidName { .. }),
+            "{name:?}: {err}"
+        );
+        assert!(store.read_object("t", id, name).await.is_err(), "{name:?}");
+    }
+    for path in [
+        "", ".", "..", "../x", "a/../b", "a//b", "/abs", "a/", "a/./b", "a\\..\\b",
+    ] {
+        let err = backend.put(path, data.clone()).await.unwrap_err();
+        assert!(
+            matches!(err, BlockError::InvalidName { .. }),
+            "{path:?}: {err}"
+        );
+        assert!(backend.get(path).await.is_err(), "{path:?}");
+    }
+    for prefix in ["..", "a/../b", "a//b", "/a"] {
+        assert!(backend.list(prefix).await.is_err(), "{prefix:?}");
+        assert!(backend.list_dirs(prefix).await.is_err(), "{prefix:?}");
+    }
+    // Nothing was written anywhere.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert!(backend.list("").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn range_reads_return_exact_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = [
+        ObjectStoreBackend::memory(),
+        ObjectStoreBackend::local(dir.path()).unwrap(),
+    ];
+    let content: Vec<u8> = (0..=255u8).collect();
+    for backend in backends {
+        backend
+            .put("t/obj", Bytes::from(content.clone()))
+            .await
+            .unwrap();
+        assert_eq!(backend.get("t/obj").await.unwrap(), content);
+        for range in [0..1u64, 10..20, 0..256, 255..256, 100..228] {
+            let got = backend.get_range("t/obj", range.clone()).await.unwrap();
+            let want = &content
+                [usize::try_from(range.start).unwrap()..usize::try_from(range.end).unwrap()];
+            assert_eq!(got, want, "{backend:?} {range:?}");
+        }
+        assert!(backend.get_range("t/obj", 7..7).await.unwrap().is_empty());
+        assert!(
+            backend.get_range("t/obj", 250..300).await.is_err(),
+            "{backend:?}"
+        );
+        assert!(
+            backend.get_range("t/obj", 256..257).await.is_err(),
+            "{backend:?}"
+        );
+        #[allow(clippy::reversed_empty_ranges)] // the point of the test
+        let backwards = backend.get_range("t/obj", 9..3).await.unwrap_err();
+        assert!(
+            matches!(backwards, BlockError::InvalidInput(_)),
+            "{backwards}"
+        );
+        assert!(
+            backend
+                .get_range("t/missing", 0..1)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+        assert_eq!(backend.head("t/obj").await.unwrap().size, 256);
+        assert!(backend.exists("t/obj").await.unwrap());
+        assert!(!backend.exists("t/missing").await.unwrap());
+        backend.delete("t/obj").await.unwrap();
+        backend.delete("t/obj").await.unwrap(); // deleting a missing object succeeds
+        assert!(!backend.exists("t/obj").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn listings() {
+    let backend = ObjectStoreBackend::memory();
+    for path in ["a/1/x", "a/1/y", "a/2/z", "a/top", "b/3/w", "root"] {
+        backend.put(path, Bytes::from_static(b".")).await.unwrap();
+    }
+    assert_eq!(backend.list_dirs("").await.unwrap(), ["a", "b"]);
+    assert_eq!(backend.list_dirs("a").await.unwrap(), ["1", "2"]);
+    assert!(backend.list_dirs("a/1").await.unwrap().is_empty());
+    assert_eq!(
+        backend.list("a").await.unwrap(),
+        ["a/1/x", "a/1/y", "a/2/z", "a/top"]
+    );
+    assert_eq!(backend.list("a/1").await.unwrap(), ["a/1/x", "a/1/y"]);
+    assert!(backend.list("c").await.unwrap().is_empty());
+    assert_eq!(backend.list("").await.unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn prefix_keeps_paths_relative() {
+    let store = Arc::new(object_store::memory::InMemory::new());
+    let backend = ObjectStoreBackend::new(store.clone(), "root/sub").unwrap();
+    backend.put("t/x", Bytes::from_static(b"1")).await.unwrap();
+    let inner = ObjectStoreBackend::new(store, "").unwrap();
+    assert_eq!(inner.list("").await.unwrap(), ["root/sub/t/x"]);
+    assert_eq!(backend.list("").await.unwrap(), ["t/x"]);
+    assert_eq!(backend.list_dirs("").await.unwrap(), ["t"]);
+    for bad in ["..", "a//b", "/a", "a/"] {
+        assert!(
+            ObjectStoreBackend::new(Arc::new(object_store::memory::InMemory::new()), bad).is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn from_url_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    let backend = ObjectStoreBackend::from_url(plain.to_str().unwrap()).unwrap();
+    backend.put("t/x", Bytes::from_static(b"1")).await.unwrap();
+    assert!(plain.join("t/x").is_file());
+
+    let url = format!("file://{}", dir.path().join("url").display());
+    let backend = ObjectStoreBackend::from_url(&url).unwrap();
+    backend.put("t/x", Bytes::from_static(b"1")).await.unwrap();
+    assert!(dir.path().join("url/t/x").is_file());
+
+    let memory = ObjectStoreBackend::from_url("memory://").unwrap();
+    memory.put("t/x", Bytes::from_static(b"1")).await.unwrap();
+    assert_eq!(memory.list("").await.unwrap(), ["t/x"]);
+
+    let err = ObjectStoreBackend::from_url("ftp://host/x").unwrap_err();
+    assert!(matches!(err, BlockError::InvalidInput(_)), "{err}");
+    let err = ObjectStoreBackend::from_url_with_options("memory://", [("a", "b")]).unwrap_err();
+    assert!(matches!(err, BlockError::InvalidInput(_)), "{err}");
+    #[cfg(not(feature = "s3"))]
+    {
+        let err = ObjectStoreBackend::from_url("s3://bucket/prefix").unwrap_err();
+        assert!(err.to_string().contains("`s3` cargo feature"), "{err}");
+    }
+    #[cfg(feature = "s3")]
+    {
+        let options = [
+            ("aws_region", "eu-west-1"),
+            ("aws_endpoint", "http://127.0.0.1:9"),
+        ];
+        ObjectStoreBackend::from_url_with_options("s3://bucket/prefix", options).unwrap();
+        let err = ObjectStoreBackend::from_url_with_options("s3://bucket", [("nonsense", "1")])
+            .unwrap_err();
+        assert!(matches!(err, BlockError::InvalidInput(_)), "{err}");
+    }
+    #[cfg(not(feature = "gcs"))]
+    assert!(
+        ObjectStoreBackend::from_url("gs://bucket")
+            .unwrap_err()
+            .to_string()
+            .contains("`gcs` cargo feature")
+    );
+    #[cfg(not(feature = "azure"))]
+    assert!(
+        ObjectStoreBackend::from_url("az://container/p")
+            .unwrap_err()
+            .to_string()
+            .contains("`azure` cargo feature")
+    );
+}
+
+#[tokio::test]
+async fn metas_are_checked_against_their_folder() {
+    let backend = Arc::new(ObjectStoreBackend::memory());
+    let store = BlockStore::new(backend.clone());
+    let id = Uuid::from_u128(5);
+    let other = sample_meta("t", Uuid::from_u128(6)).to_json().unwrap();
+    backend
+        .put(&format!("t/{id}/{META_NAME}"), Bytes::from(other))
+        .await
+        .unwrap();
+    let err = store.read_meta("t", id).await.unwrap_err();
+    assert!(matches!(err, BlockError::Corrupt { .. }), "{err}");
+    let wrong_tenant = sample_meta("u", id).to_json().unwrap();
+    backend
+        .put(&format!("t/{id}/{META_NAME}"), Bytes::from(wrong_tenant))
+        .await
+        .unwrap();
+    assert!(store.read_meta("t", id).await.is_err());
+
+    backend
+        .put(
+            &format!("t/{id}/{META_NAME}"),
+            Bytes::from_static(b"{\"format\":"),
+        )
+        .await
+        .unwrap();
+    match store.read_meta("t", id).await.unwrap_err() {
+        BlockError::Json { what, .. } => assert_eq!(what, format!("t/{id}/meta.json")),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn compacted_meta_without_time_uses_modification_time() {
+    let backend = Arc::new(ObjectStoreBackend::memory());
+    let store = BlockStore::new(backend.clone());
+    let id = Uuid::from_u128(9);
+    // As Tempo's S3 backend leaves it: a copy of meta.json.
+    let copy = sample_meta("t", id).to_json().unwrap();
+    let path = format!("t/{id}/meta.compacted.json");
+    let before = Utc::now();
+    backend.put(&path, Bytes::from(copy)).await.unwrap();
+    let compacted = store.read_compacted_meta("t", id).await.unwrap();
+    assert_eq!(
+        compacted.compacted_time,
+        backend.head(&path).await.unwrap().last_modified
+    );
+    assert!(compacted.compacted_time >= before - chrono::Duration::seconds(1));
+}
+
+#[tokio::test]
+async fn bad_protobuf_index_is_an_error_not_a_fallback() {
+    let backend = Arc::new(ObjectStoreBackend::memory());
+    let store = BlockStore::new(backend.clone());
+    let index = TenantIndex {
+        created_at: at(1),
+        metas: vec![sample_meta("t", Uuid::from_u128(1))],
+        compacted: Vec::new(),
+    };
+    store.write_tenant_index("t", &index).await.unwrap();
+    backend
+        .put("t/index.pb.zst", Bytes::from_static(b"not zstd"))
+        .await
+        .unwrap();
+    match store.read_tenant_index("t").await.unwrap_err() {
+        BlockError::Compression { what, .. } => assert_eq!(what, "t/index.pb.zst"),
+        other => panic!("{other}"),
+    }
+    // A limit below the index's size is refused.
+    let small = BlockStore::new(backend.clone()).with_index_size_limit(10);
+    backend.delete("t/index.pb.zst").await.unwrap();
+    assert!(matches!(
+        small.read_tenant_index("t").await.unwrap_err(),
+        BlockError::Compression { .. }
+    ));
+    assert_eq!(store.read_tenant_index("t").await.unwrap(), index);
+}
+
+fn tempo_bucket(test: &str) -> Option<PathBuf> {
+    testkit::compat_dir(test).map(|d| d.join("tempo/generated/vParquet5/blocks"))
+}
+
+#[tokio::test]
+async fn reads_tempo_bucket_in_place() {
+    let Some(bucket) = tempo_bucket("reads_tempo_bucket_in_place") else {
+        return;
+    };
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(&bucket).unwrap()));
+    assert_eq!(store.list_tenants().await.unwrap(), ["single-tenant"]);
+    let id: Uuid = "00000000-0000-43e8-be3b-0000cafe0000".parse().unwrap();
+    let listed = store.list_blocks("single-tenant").await.unwrap();
+    assert_eq!(listed.live, [id]);
+    assert!(listed.compacted.is_empty());
+
+    let meta = store.read_meta("single-tenant", id).await.unwrap();
+    assert_eq!(meta.version().unwrap(), Version::VParquet5);
+    assert_eq!(meta.total_objects, 1000);
+    let index = store.read_tenant_index("single-tenant").await.unwrap();
+    assert_eq!(index.metas, std::slice::from_ref(&meta));
+
+    // data.parquet ends with the footer length (meta.footerSize) and "PAR1".
+    let size = store
+        .object_size("single-tenant", id, DATA_NAME)
+        .await
+        .unwrap();
+    assert_eq!(size, meta.size);
+    let tail = store
+        .read_object_range("single-tenant", id, DATA_NAME, size - 8..size)
+        .await
+        .unwrap();
+    assert_eq!(&tail[4..], b"PAR1");
+    assert_eq!(
+        u32::from_le_bytes(tail[..4].try_into().unwrap()),
+        meta.footer_size
+    );
+    let on_disk = std::fs::read(bucket.join(format!("single-tenant/{id}/data.parquet"))).unwrap();
+    let middle = store
+        .read_object_range("single-tenant", id, DATA_NAME, 1000..5000)
+        .await
+        .unwrap();
+    assert_eq!(middle, on_disk[1000..5000]);
+    // The default bloom shard: 24-byte header and 102,400 bytes of bits.
+    let bloom = store
+        .read_object("single-tenant", id, &bloom_name(0))
+        .await
+        .unwrap();
+    assert_eq!(bloom.len(), 102_424);
+    assert_eq!(meta.bloom_shard_count(), 1);
+}
