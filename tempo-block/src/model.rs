@@ -33,19 +33,22 @@ pub(crate) type Dedicated<'a> = Vec<(u16, DedVal<'a>)>;
 /// Where the dedicated attributes of one scope go.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlotMap {
-    map: HashMap<String, (DedicatedType, u16)>,
+    /// (attribute name, type, slot); at most 25 entries, so a scan beats hashing.
+    map: Vec<(String, DedicatedType, u16)>,
 }
 
 impl SlotMap {
     pub(crate) fn new(slots: &crate::schema::ScopeSlots) -> Self {
-        let mut map = HashMap::new();
+        let mut map = Vec::new();
         let strings = slots.strings.len();
         for (i, c) in slots.strings.iter().enumerate() {
-            map.insert(c.name.clone(), (DedicatedType::String, slot_u16(i)));
+            map.push((c.name.clone(), DedicatedType::String, slot_u16(i)));
         }
         for (i, c) in slots.ints.iter().enumerate() {
-            map.insert(c.name.clone(), (DedicatedType::Int, slot_u16(strings + i)));
+            map.push((c.name.clone(), DedicatedType::Int, slot_u16(strings + i)));
         }
+        // Tempo maps a name listed twice to its last slot.
+        map.reverse();
         Self { map }
     }
 
@@ -67,7 +70,7 @@ impl SlotMap {
             return ded;
         }
         for kv in attrs {
-            let Some(&(kind, slot)) = self.map.get(kv.key.as_str()) else {
+            let Some(&(_, kind, slot)) = self.map.iter().find(|(name, ..)| *name == kv.key) else {
                 generic.push(kv);
                 continue;
             };

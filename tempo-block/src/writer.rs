@@ -16,11 +16,13 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use otlp_model::TraceId;
 use otlp_model::proto::trace::{ResourceSpans, ScopeSpans, TracesData};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::column::writer::ColumnWriter;
+use parquet::column::writer::{ColumnCloseResult, ColumnWriter, get_column_writer};
 use parquet::data_type::ByteArray;
-use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
+use parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesPtr, WriterVersion,
+};
+use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::{ColumnDescPtr, ColumnPath, SchemaDescriptor};
 use uuid::Uuid;
 
 use crate::backend::BlockStore;
@@ -28,7 +30,7 @@ use crate::error::{BlockError, Result};
 use crate::meta::{BlockMeta, DedicatedColumn, Version};
 use crate::model::{Slots, TraceRow};
 use crate::schema::{BlockSchema, Codec, Enc};
-use crate::shred::{Data, Shredder};
+use crate::shred::{ColBuf, Data, Shredder};
 
 /// Settings of the block writer, with Tempo's defaults.
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct BlockConfig {
     pub bloom_false_positive: f64,
     /// Bytes per bloom shard (102,400).
     pub bloom_shard_size_bytes: u32,
+    /// Threads that encode and compress a row group's columns (the machine's parallelism).
+    pub encode_threads: usize,
 }
 
 impl Default for BlockConfig {
@@ -53,6 +57,7 @@ impl Default for BlockConfig {
             page_size_bytes: 256 * 1024,
             bloom_false_positive: 0.01,
             bloom_shard_size_bytes: 102_400,
+            encode_threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct TraceWriter<W: Write + Send> {
     slots: Slots,
     shredder: Shredder,
     writer: SerializedFileWriter<Counting<W>>,
+    descr: Arc<SchemaDescriptor>,
+    props: WriterPropertiesPtr,
     config: BlockConfig,
     estimate: usize,
     last_id: Option<[u8; 16]>,
@@ -119,21 +126,24 @@ impl<W: Write + Send> TraceWriter<W> {
     /// Starts a file with the schema derived from `config.dedicated_columns`.
     pub fn new(out: W, config: BlockConfig) -> Result<Self> {
         let schema = BlockSchema::new(&config.dedicated_columns)?;
-        let props = writer_properties(&schema, &config);
+        let props = Arc::new(writer_properties(&schema, &config));
         let writer = SerializedFileWriter::new(
             Counting {
                 inner: out,
                 written: 0,
             },
             Arc::clone(&schema.root),
-            Arc::new(props),
+            Arc::clone(&props),
         )
         .map_err(|e| BlockError::parquet("data.parquet", e))?;
+        let descr = Arc::new(SchemaDescriptor::new(Arc::clone(&schema.root)));
         Ok(Self {
             slots: Slots::new(&schema),
             shredder: Shredder::new(&schema),
             schema,
             writer,
+            descr,
+            props,
             config,
             estimate: 0,
             last_id: None,
@@ -197,65 +207,62 @@ impl<W: Write + Send> TraceWriter<W> {
             return Ok(());
         }
         let err = |e| BlockError::parquet("data.parquet: writing a row group", e);
-        let mut rg = self.writer.next_row_group().map_err(err)?;
-        for (i, buf) in self.shredder.cols.iter_mut().enumerate() {
-            let Some(mut col) = rg.next_column().map_err(err)? else {
-                return Err(BlockError::InvalidInput(format!(
-                    "schema has fewer than {i} leaves"
-                )));
-            };
-            let (max_def, max_rep) = {
-                let d = col.untyped();
-                let cd = match d {
-                    ColumnWriter::BoolColumnWriter(w) => w.get_descriptor().clone(),
-                    ColumnWriter::Int32ColumnWriter(w) => w.get_descriptor().clone(),
-                    ColumnWriter::Int64ColumnWriter(w) => w.get_descriptor().clone(),
-                    ColumnWriter::DoubleColumnWriter(w) => w.get_descriptor().clone(),
-                    ColumnWriter::ByteArrayColumnWriter(w) => w.get_descriptor().clone(),
-                    other => {
-                        return Err(BlockError::InvalidInput(format!(
-                            "unexpected column writer {:?}",
-                            std::mem::discriminant(other)
-                        )));
+        let columns = self.descr.columns();
+        if columns.len() != self.shredder.cols.len() {
+            return Err(BlockError::InvalidInput(format!(
+                "schema has {} leaves, the shredder {}",
+                columns.len(),
+                self.shredder.cols.len()
+            )));
+        }
+        // Encode and compress the column chunks in parallel, then splice them into the row
+        // group in schema order (the bytes do not depend on which thread encoded them).
+        let threads = self.config.encode_threads.clamp(1, columns.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let bufs: Vec<std::sync::Mutex<&mut ColBuf>> =
+            self.shredder.cols.iter_mut().map(std::sync::Mutex::new).collect();
+        let props = &self.props;
+        let mut encoded: Vec<Option<parquet::errors::Result<(Bytes, ColumnCloseResult)>>> =
+            (0..columns.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(descr) = columns.get(i) else { break };
+                            let mut buf = bufs[i]
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            done.push((i, encode_column(descr, props, &mut buf)));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            for w in workers {
+                // A worker only panics if the Parquet encoder does; surface that as an error.
+                match w.join() {
+                    Ok(done) => {
+                        for (i, r) in done {
+                            encoded[i] = Some(r);
+                        }
                     }
-                };
-                (cd.max_def_level(), cd.max_rep_level())
-            };
-            let def = (max_def > 0).then_some(buf.def.as_slice());
-            let rep = (max_rep > 0).then_some(buf.rep.as_slice());
-            match (&mut buf.data, col.untyped()) {
-                (Data::Bytes { buf: bytes, ends }, ColumnWriter::ByteArrayColumnWriter(w)) => {
-                    let all = Bytes::from(std::mem::take(bytes));
-                    let mut start = 0;
-                    let values: Vec<ByteArray> = ends
-                        .iter()
-                        .map(|&end| {
-                            let v = ByteArray::from(all.slice(start..end));
-                            start = end;
-                            v
-                        })
-                        .collect();
-                    w.write_batch(&values, def, rep).map_err(err)?;
-                }
-                (Data::I32(v), ColumnWriter::Int32ColumnWriter(w)) => {
-                    w.write_batch(v, def, rep).map_err(err)?;
-                }
-                (Data::I64(v), ColumnWriter::Int64ColumnWriter(w)) => {
-                    w.write_batch(v, def, rep).map_err(err)?;
-                }
-                (Data::F64(v), ColumnWriter::DoubleColumnWriter(w)) => {
-                    w.write_batch(v, def, rep).map_err(err)?;
-                }
-                (Data::Bool(v), ColumnWriter::BoolColumnWriter(w)) => {
-                    w.write_batch(v, def, rep).map_err(err)?;
-                }
-                _ => {
-                    return Err(BlockError::InvalidInput(format!(
-                        "column {i}: buffer and column types differ"
-                    )));
+                    Err(_) => {}
                 }
             }
-            col.close().map_err(err)?;
+        });
+        let mut rg = self.writer.next_row_group().map_err(err)?;
+        for (i, r) in encoded.into_iter().enumerate() {
+            let Some(r) = r else {
+                return Err(BlockError::InvalidInput(format!(
+                    "column {} was not encoded (encoder panicked)",
+                    columns[i].path()
+                )));
+            };
+            let (bytes, close) = r.map_err(err)?;
+            rg.append_column(&bytes, close).map_err(err)?;
         }
         rg.close().map_err(err)?;
         self.shredder.clear();
@@ -280,6 +287,56 @@ impl<W: Write + Send> TraceWriter<W> {
             u32::try_from(counting.written.saturating_sub(before_footer + 8)).unwrap_or(u32::MAX);
         Ok((counting.inner, summary))
     }
+}
+
+/// Encodes one buffered column into a standalone column chunk.
+fn encode_column(
+    descr: &ColumnDescPtr,
+    props: &WriterPropertiesPtr,
+    buf: &mut ColBuf,
+) -> parquet::errors::Result<(Bytes, ColumnCloseResult)> {
+    let mut sink = TrackedWrite::new(Vec::new());
+    let close = {
+        let pages = Box::new(SerializedPageWriter::new(&mut sink));
+        let mut writer = get_column_writer(Arc::clone(descr), Arc::clone(props), pages);
+        let def = (descr.max_def_level() > 0).then_some(buf.def.as_slice());
+        let rep = (descr.max_rep_level() > 0).then_some(buf.rep.as_slice());
+        match (&mut buf.data, &mut writer) {
+            (Data::Bytes { buf: bytes, ends }, ColumnWriter::ByteArrayColumnWriter(w)) => {
+                let all = Bytes::from(std::mem::take(bytes));
+                let mut start = 0;
+                let values: Vec<ByteArray> = ends
+                    .iter()
+                    .map(|&end| {
+                        let v = ByteArray::from(all.slice(start..end));
+                        start = end;
+                        v
+                    })
+                    .collect();
+                w.write_batch(&values, def, rep)?;
+            }
+            (Data::I32(v), ColumnWriter::Int32ColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?;
+            }
+            (Data::I64(v), ColumnWriter::Int64ColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?;
+            }
+            (Data::F64(v), ColumnWriter::DoubleColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?;
+            }
+            (Data::Bool(v), ColumnWriter::BoolColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?;
+            }
+            _ => {
+                return Err(parquet::errors::ParquetError::General(format!(
+                    "column {}: buffer and column types differ",
+                    descr.path()
+                )));
+            }
+        }
+        writer.close()?
+    };
+    Ok((Bytes::from(sink.into_inner()?), close))
 }
 
 /// Writer properties reproducing Tempo's per-column compression and encodings.
