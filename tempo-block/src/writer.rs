@@ -41,6 +41,9 @@ pub struct BlockConfig {
     pub row_group_size_bytes: usize,
     /// Target data page size (256 KiB, parquet-go's page buffer).
     pub page_size_bytes: usize,
+    /// Most rows (traces) per data page (1000). Tempo bounds pages by bytes only; bounding
+    /// rows too keeps a lookup from decoding the levels of thousands of traces to reach one.
+    pub page_row_limit: usize,
     /// Bloom filter false-positive rate (0.01).
     pub bloom_false_positive: f64,
     /// Bytes per bloom shard (102,400).
@@ -55,6 +58,7 @@ impl Default for BlockConfig {
             dedicated_columns: DedicatedColumn::default_list(),
             row_group_size_bytes: 100_000_000,
             page_size_bytes: 256 * 1024,
+            page_row_limit: 1000,
             bloom_false_positive: 0.01,
             bloom_shard_size_bytes: 102_400,
             encode_threads: std::thread::available_parallelism().map_or(1, usize::from),
@@ -344,6 +348,7 @@ fn writer_properties(schema: &BlockSchema, config: &BlockConfig) -> WriterProper
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_2_0)
         .set_data_page_size_limit(config.page_size_bytes)
+        .set_data_page_row_count_limit(config.page_row_limit)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_column_index_truncate_length(Some(16))
         .set_max_row_group_row_count(None);
