@@ -373,7 +373,7 @@ impl ParquetFile {
     pub(crate) fn candidate_pages(&self, g: usize, c: usize, value: &[u8]) -> Vec<Range<usize>> {
         let rows = self.row_group_rows(g);
         let Some(pages) = self.page_locations(g, c) else {
-            return vec![0..rows];
+            return std::iter::once(0..rows).collect();
         };
         let row_range = |i: usize| {
             let start = usize::try_from(pages[i].first_row_index).unwrap_or(0);
@@ -388,7 +388,9 @@ impl ParquetFile {
             .and_then(|ci| ci.get(g))
             .and_then(|ci| ci.get(c));
         match index {
-            Some(ColumnIndexMetaData::BYTE_ARRAY(ix)) if ix.num_pages() as usize == pages.len() => {
+            Some(ColumnIndexMetaData::BYTE_ARRAY(ix))
+                if usize::try_from(ix.num_pages()).ok() == Some(pages.len()) =>
+            {
                 (0..pages.len())
                     .filter(|&i| {
                         !ix.is_null_page(i)

@@ -12,13 +12,13 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use otlp_model::TraceId;
 
-use crate::reader::BlockReader;
-use crate::writer::WrittenBlock;
 use crate::meta::{
     BlockMeta, CompactedBlockMeta, DedicatedColumn, Version, supported_dedicated_columns,
     validate_dedicated_columns,
 };
+use crate::reader::BlockReader;
 use crate::tenant_index::TenantIndex;
+use crate::writer::WrittenBlock;
 
 /// Decompressed-size limit for the tenant-index readers while fuzzing (the fuzzer runs
 /// with a 1 GiB allocation cap).

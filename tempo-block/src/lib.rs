@@ -12,8 +12,8 @@
 //!   features) and [`BlockStore`], typed access to tenants, blocks, metas and objects.
 #![forbid(unsafe_code)]
 
-pub mod backend;
 mod assemble;
+pub mod backend;
 #[cfg(test)]
 mod compat_rows;
 mod error;
@@ -33,8 +33,8 @@ pub mod writer;
 pub use backend::{Backend, BlockStore, ObjectStoreBackend};
 pub use error::{BlockError, Result};
 pub use file::RangeRead;
+pub use meta::{BlockMeta, CompactedBlockMeta, DedicatedColumn, Version};
 pub use reader::{BlockObjects, BlockReader, TraceScan};
 pub use schema::BlockSchema;
-pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock};
-pub use meta::{BlockMeta, CompactedBlockMeta, DedicatedColumn, Version};
 pub use tenant_index::TenantIndex;
+pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock};

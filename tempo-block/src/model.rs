@@ -195,6 +195,10 @@ const KIND_CLIENT: i32 = 3;
 
 impl<'a> TraceRow<'a> {
     /// Builds the row of trace `id` from its resource spans.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one pass over the input in Tempo's order; the root and bounds are found during it"
+    )]
     pub(crate) fn new(id: [u8; 16], input: &'a [ResourceSpans], slots: &Slots) -> Self {
         let mut start = 0u64;
         let mut end = 0u64;

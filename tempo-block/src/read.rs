@@ -464,6 +464,9 @@ fn string_kv(key: &str, value: String) -> KeyValue {
     kv(key, any_value::Value::StringValue(value))
 }
 
+/// One typed value list of a generic attribute and how to read its elements.
+type TypedList<'a> = (&'a [Node], fn(&Node) -> Option<any_value::Value>);
+
 /// The generic attributes of a group, Tempo's way: a scalar from the first non-empty typed
 /// list, an array from the first non-empty list (all empty: an empty array), anything else
 /// from its stored protobuf JSON; an attribute with no value at all is dropped.
@@ -473,7 +476,7 @@ fn attrs(list: &Node, l: &AttrLayout) -> Result<Vec<KeyValue>> {
     for a in list.list() {
         let key = a.field(l.key).string();
         let is_array = matches!(a.field(l.is_array), Node::Bool(true));
-        let typed: [(&[Node], fn(&Node) -> Option<Value>); 4] = [
+        let typed: [TypedList<'_>; 4] = [
             (a.field(l.value).list(), |n| {
                 Some(Value::StringValue(n.string()))
             }),
@@ -498,8 +501,8 @@ fn attrs(list: &Node, l: &AttrLayout) -> Result<Vec<KeyValue>> {
                 })
                 .unwrap_or_default();
             Some(Value::ArrayValue(ArrayValue { values }))
-        } else if let Some((items, f)) = found {
-            f(&items[0])
+        } else if let Some(([first, ..], f)) = found {
+            f(first)
         } else if let Node::Bytes(json) = a.field(l.unsupported) {
             let any =
                 otlp_model::json::decode_any_value(json, &Limits::default()).map_err(|e| {

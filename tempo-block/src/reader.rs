@@ -107,6 +107,12 @@ impl fmt::Debug for BlockReader {
 impl BlockReader {
     /// Opens the block described by `meta` whose objects `objects` serves: reads the Parquet
     /// footer and page indexes and resolves every column by path in the file's own schema.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::UnsupportedVersion`] for a block this crate does not read; the storage's
+    /// errors; [`BlockError::Corrupt`] or [`BlockError::Parquet`] for a file whose footer,
+    /// page indexes or schema are not a Tempo block's.
     pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
         meta.version()?;
         let what = format!("{DATA_OBJECT} of block {}", meta.block_id);
@@ -134,9 +140,17 @@ impl BlockReader {
 
     /// Opens block `block` of `tenant` in `store`: reads its `meta.json`, then as
     /// [`BlockReader::open`].
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockReader::open`], and the store's errors reading `meta.json`.
     pub async fn open_stored(store: &BlockStore, tenant: &str, block: Uuid) -> Result<Self> {
         let meta = store.read_meta(tenant, block).await?;
-        Self::open(meta, Arc::new(StoredBlock::new(store.clone(), tenant, block))).await
+        Self::open(
+            meta,
+            Arc::new(StoredBlock::new(store.clone(), tenant, block)),
+        )
+        .await
     }
 
     /// The block's metadata.
@@ -186,6 +200,11 @@ impl BlockReader {
     }
 
     /// True when the block's bloom filter may contain `id` (false means it certainly does not).
+    ///
+    /// # Errors
+    ///
+    /// The storage's errors reading the shard; [`BlockError::Bloom`] for a shard that does not
+    /// decode.
     pub async fn may_contain(&self, id: &TraceId) -> Result<bool> {
         let key = TraceKey::new(id.as_bytes());
         Ok(self.bloom(&key).await?.contains_key(&key))
@@ -193,6 +212,10 @@ impl BlockReader {
 
     /// Finds a trace by ID: bloom filter, then the row group whose TraceID bounds hold the ID,
     /// then the pages whose column-index bounds hold it, then one row decoded to OTLP.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockReader::may_contain`] and [`BlockReader::find_trace_skip_bloom`].
     pub async fn find_trace(&self, id: &TraceId) -> Result<Option<Vec<ResourceSpans>>> {
         if !self.may_contain(id).await? {
             return Ok(None);
@@ -201,6 +224,11 @@ impl BlockReader {
     }
 
     /// [`BlockReader::find_trace`] without consulting the bloom filter.
+    ///
+    /// # Errors
+    ///
+    /// The storage's errors; [`BlockError::Corrupt`] or [`BlockError::Parquet`] for pages that
+    /// do not decode or rows that do not assemble.
     pub async fn find_trace_skip_bloom(&self, id: &TraceId) -> Result<Option<Vec<ResourceSpans>>> {
         let Some((g, row)) = self.locate(id.as_bytes()).await? else {
             return Ok(None);
@@ -314,6 +342,10 @@ impl fmt::Debug for TraceScan<'_> {
 
 impl TraceScan<'_> {
     /// The next trace, or `None` after the last one.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockReader::find_trace_skip_bloom`]; after an error the scan should be dropped.
     pub async fn next(&mut self) -> Result<Option<StoredTrace>> {
         loop {
             if let Some(t) = self.pending.pop_front() {

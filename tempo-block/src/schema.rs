@@ -89,6 +89,10 @@ impl BlockSchema {
     /// Columns are given slots per scope and type in list order. Fails with
     /// [`BlockError::InvalidInput`] for a scope with more than 20 string or 5 integer columns,
     /// an empty name, or the same (scope, name) twice.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidInput`] as described above.
     pub fn new(columns: &[DedicatedColumn]) -> Result<Self> {
         let mut resource = ScopeSlots::default();
         let mut span = ScopeSlots::default();
@@ -400,6 +404,10 @@ impl Builder {
         Self::group("rs", REP, vec![resource, ss])
     }
 
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one statement per schema leaf, in schema order"
+    )]
     fn spans(&mut self, span: &ScopeSlots, event: &ScopeSlots) -> R<TypePtr> {
         use Codec::{None as Raw, Snappy};
         use Enc::{Delta, DeltaLength, Dict, Plain};

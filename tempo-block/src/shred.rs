@@ -198,6 +198,7 @@ pub(crate) struct Shredder {
 const ROUNDING_STEPS: [u64; 4] = [15, 60, 300, 3600];
 
 impl Shredder {
+    #[allow(clippy::too_many_lines, reason = "one lookup per leaf column")]
     pub(crate) fn new(schema: &BlockSchema) -> Self {
         let paths: HashMap<&str, usize> = schema
             .leaves
@@ -418,7 +419,12 @@ impl Shredder {
                 (start - 1) / (step * 1_000_000_000)
             };
             // Stored as the low 32 bits (UINT32), as Tempo casts it.
-            c[*col].int(i64::from((bucket as u32).cast_signed()), 3, rep);
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "Tempo stores the bucket number's low 32 bits (a UINT32 column)"
+            )]
+            let bucket = bucket as u32;
+            c[*col].int(i64::from(bucket.cast_signed()), 3, rep);
         }
         self.attrs(ix.span_attrs, &row.attrs, 4, rep);
         self.dedicated(&ix.span_ded, &row.ded, 4, rep);
@@ -485,13 +491,8 @@ impl Shredder {
         let c = &mut self.cols;
         c[ix.key].bytes(kv.key.as_bytes(), lvl, rep);
         // Which typed list holds the value(s), or None for the JSON fallback.
+        // Which typed list holds an array's values, or None (scalars, the JSON fallback).
         let (is_array, typed): (bool, Option<(usize, &[AnyValue])>) = match value {
-            Some(
-                Value::StringValue(_)
-                | Value::IntValue(_)
-                | Value::DoubleValue(_)
-                | Value::BoolValue(_),
-            ) => (false, None),
             Some(Value::ArrayValue(a)) if a.values.is_empty() => (true, None),
             Some(Value::ArrayValue(a)) if homogeneous(&a.values) => {
                 let col = match a.values[0].value {

@@ -128,6 +128,11 @@ impl<W: Write + Send> std::fmt::Debug for TraceWriter<W> {
 
 impl<W: Write + Send> TraceWriter<W> {
     /// Starts a file with the schema derived from `config.dedicated_columns`.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidInput`] for a dedicated-column list the schema cannot hold;
+    /// [`BlockError::Parquet`] when the sink fails.
     pub fn new(out: W, config: BlockConfig) -> Result<Self> {
         let schema = BlockSchema::new(&config.dedicated_columns)?;
         let props = Arc::new(writer_properties(&schema, &config));
@@ -173,6 +178,11 @@ impl<W: Write + Send> TraceWriter<W> {
     /// out; split input by trace first, as [`BlockBuilder`] does).
     ///
     /// Fails with [`BlockError::InvalidInput`] when `id` is not greater than the previous ID.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidInput`] for an ID out of order; [`BlockError::Parquet`] when
+    /// encoding or the sink fails while a row group is written.
     pub fn append(&mut self, id: &TraceId, resource_spans: &[ResourceSpans]) -> Result<()> {
         let id = id.to_bytes();
         if self.last_id.is_some_and(|last| last >= id) {
@@ -223,8 +233,12 @@ impl<W: Write + Send> TraceWriter<W> {
         // group in schema order (the bytes do not depend on which thread encoded them).
         let threads = self.config.encode_threads.clamp(1, columns.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let bufs: Vec<std::sync::Mutex<&mut ColBuf>> =
-            self.shredder.cols.iter_mut().map(std::sync::Mutex::new).collect();
+        let bufs: Vec<std::sync::Mutex<&mut ColBuf>> = self
+            .shredder
+            .cols
+            .iter_mut()
+            .map(std::sync::Mutex::new)
+            .collect();
         let props = &self.props;
         let mut encoded: Vec<Option<parquet::errors::Result<(Bytes, ColumnCloseResult)>>> =
             (0..columns.len()).map(|_| None).collect();
@@ -247,13 +261,10 @@ impl<W: Write + Send> TraceWriter<W> {
                 .collect();
             for w in workers {
                 // A worker only panics if the Parquet encoder does; surface that as an error.
-                match w.join() {
-                    Ok(done) => {
-                        for (i, r) in done {
-                            encoded[i] = Some(r);
-                        }
+                if let Ok(done) = w.join() {
+                    for (i, r) in done {
+                        encoded[i] = Some(r);
                     }
-                    Err(_) => {}
                 }
             }
         });
@@ -279,6 +290,10 @@ impl<W: Write + Send> TraceWriter<W> {
     }
 
     /// Writes the last row group and the footer; returns the sink and what was written.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::Parquet`] when encoding or the sink fails.
     pub fn finish(mut self) -> Result<(W, FileSummary)> {
         self.flush_row_group()?;
         let err = |e| BlockError::parquet("data.parquet: writing the footer", e);
@@ -394,6 +409,11 @@ pub struct WrittenBlock {
 impl WrittenBlock {
     /// Stores the block in `store` the way Tempo does: `data.parquet`, the bloom shards and
     /// `index` first, `meta.json` last (its presence is what makes a block visible).
+    ///
+    /// # Errors
+    ///
+    /// The store's errors; on failure `meta.json` has not been written, so the block is not
+    /// visible.
     pub async fn upload(&self, store: &BlockStore) -> Result<()> {
         let (tenant, block) = (self.meta.tenant_id.as_str(), self.meta.block_id);
         store
@@ -448,6 +468,7 @@ impl BlockBuilder {
     }
 
     /// Sets meta.json's `startTime`/`endTime` (by default the span bounds, to the second).
+    #[must_use]
     pub fn with_time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
         self.time_range = Some((start, end));
         self
@@ -463,6 +484,10 @@ impl BlockBuilder {
     /// [`BlockBuilder::push_trace`] to keep such groups.
     ///
     /// Fails with [`BlockError::InvalidInput`] for a span whose trace ID is not 1–16 bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidInput`] for a trace ID that is not 1–16 bytes.
     pub fn push(&mut self, rs: ResourceSpans) -> Result<()> {
         // Fast path: every span of the batch belongs to one trace.
         let mut ids = rs
@@ -526,6 +551,10 @@ impl BlockBuilder {
     }
 
     /// Adds every resource spans of a `TracesData`.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockBuilder::push`].
     pub fn push_traces(&mut self, data: TracesData) -> Result<()> {
         for rs in data.resource_spans {
             self.push(rs)?;
@@ -539,6 +568,11 @@ impl BlockBuilder {
 
     /// Writes the block: `data.parquet` sorted by trace ID, bloom shards sized for the trace
     /// count, `index`, and the meta of block `block_id` of `tenant_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidInput`] for bloom or dedicated-column settings that cannot be
+    /// written; [`BlockError::Parquet`] when encoding fails.
     pub fn finish(self, tenant_id: &str, block_id: Uuid) -> Result<WrittenBlock> {
         let count = self.traces.len();
         let params = TempoBloomParams::new(

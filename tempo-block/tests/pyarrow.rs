@@ -34,6 +34,7 @@ fn python() -> Option<String> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one end-to-end check, step by step")]
 fn pyarrow_reads_our_block_with_tempos_column_settings() {
     let Some(root) = tempo_generated("pyarrow") else {
         return;

@@ -9,12 +9,12 @@ use serde_json::Value;
 use tempo_block::{BlockReader, BlockStore, ObjectStoreBackend};
 
 /// `<COMPAT_DIR>/tempo/generated`, or `None` (test skipped) outside CI.
-pub fn tempo_generated(test: &str) -> Option<PathBuf> {
+pub(crate) fn tempo_generated(test: &str) -> Option<PathBuf> {
     testkit::compat_dir(test).map(|d| d.join("tempo").join("generated"))
 }
 
 /// `{"traceID": ..., "trace": {...}}` lines of a gzipped JSONL file.
-pub fn jsonl(path: &Path) -> Vec<(String, Value)> {
+pub(crate) fn jsonl(path: &Path) -> Vec<(String, Value)> {
     let file = std::fs::File::open(path).unwrap();
     BufReader::new(flate2::read::GzDecoder::new(file))
         .lines()
@@ -29,7 +29,7 @@ pub fn jsonl(path: &Path) -> Vec<(String, Value)> {
 }
 
 /// Sorts every `attributes` list by key, so traces compare regardless of attribute order.
-pub fn normalise(v: &Value) -> Value {
+pub(crate) fn normalise(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
@@ -56,9 +56,11 @@ pub fn normalise(v: &Value) -> Value {
 
 /// Opens the only block of tenant `single-tenant` under a bucket directory, through the
 /// local-filesystem backend.
-pub async fn open_local_block(bucket: &Path) -> BlockReader {
+pub(crate) async fn open_local_block(bucket: &Path) -> BlockReader {
     let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(bucket).unwrap()));
     let blocks = store.list_blocks("single-tenant").await.unwrap();
     assert_eq!(blocks.live.len(), 1, "one block in {}", bucket.display());
-    BlockReader::open_stored(&store, "single-tenant", blocks.live[0]).await.unwrap()
+    BlockReader::open_stored(&store, "single-tenant", blocks.live[0])
+        .await
+        .unwrap()
 }
