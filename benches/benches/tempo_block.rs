@@ -94,34 +94,34 @@ fn lookups(
 ) {
     let mut group = c.benchmark_group(format!("tempo_block_find_{label}"));
     group.throughput(Throughput::Elements(1));
-    let mut i = 0;
+    let mut next_present = 0;
     group.bench_function("find_present", |b| {
         b.iter(|| {
-            i = (i + 1) % present.len();
-            now(reader.find_trace(black_box(&present[i])))
+            next_present = (next_present + 1) % present.len();
+            now(reader.find_trace(black_box(&present[next_present])))
                 .expect("reads")
                 .expect("present")
         });
     });
-    let mut k = 0;
+    let mut next_proto = 0;
     group.bench_function("baseline_prost_decode_present", |b| {
         b.iter(|| {
-            k = (k + 1) % protos.len();
-            TracesData::decode(black_box(protos[k].as_slice())).expect("decodes")
+            next_proto = (next_proto + 1) % protos.len();
+            TracesData::decode(black_box(protos[next_proto].as_slice())).expect("decodes")
         });
     });
-    let mut j = 0;
+    let mut next_absent = 0;
     group.bench_function("find_absent", |b| {
         b.iter(|| {
-            j = (j + 1) % absent.len();
-            now(reader.find_trace(black_box(&absent[j]))).expect("reads")
+            next_absent = (next_absent + 1) % absent.len();
+            now(reader.find_trace(black_box(&absent[next_absent]))).expect("reads")
         });
     });
-    let mut m = 0;
+    let mut next_bloom = 0;
     group.bench_function("baseline_bloom_test_absent", |b| {
         b.iter(|| {
-            m = (m + 1) % absent.len();
-            now(reader.may_contain(black_box(&absent[m]))).expect("reads")
+            next_bloom = (next_bloom + 1) % absent.len();
+            now(reader.may_contain(black_box(&absent[next_bloom]))).expect("reads")
         });
     });
     group.finish();

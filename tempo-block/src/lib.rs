@@ -1,8 +1,56 @@
-//! Grafana Tempo's Parquet trace blocks.
+//! Grafana Tempo's Parquet trace blocks: written so Tempo reads them, read as Tempo wrote them.
 //!
-//! This crate writes vParquet5 blocks and reads vParquet4 and vParquet5 blocks, with their
-//! `meta.json`, bloom shards (through the `bloom` crate), backend layout and lookups.
+//! A block is a folder `<tenant>/<blockID>/` in a bucket holding `data.parquet` (one row per
+//! trace, sorted by trace ID), `bloom-0..N` (the trace-ID bloom filter), `index` and
+//! `meta.json`. This crate writes vParquet5 blocks (Tempo 3's default) and reads vParquet5
+//! and vParquet4 ones.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use otlp_model::TraceId;
+//! use otlp_model::proto::trace::{ResourceSpans, ScopeSpans, Span};
+//! use tempo_block::{BlockBuilder, BlockConfig, BlockReader, BlockStore, ObjectStoreBackend};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tempo_block::BlockError> {
+//! let id = TraceId::parse_hex("5b8efff798038103d269b633813fc60c").unwrap();
+//! let span = Span {
+//!     trace_id: id.as_bytes().to_vec(),
+//!     span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+//!     name: "GET /".into(),
+//!     start_time_unix_nano: 1_700_000_000_000_000_000,
+//!     end_time_unix_nano: 1_700_000_000_250_000_000,
+//!     ..Span::default()
+//! };
+//! let rs = ResourceSpans {
+//!     scope_spans: vec![ScopeSpans { spans: vec![span], ..ScopeSpans::default() }],
+//!     ..ResourceSpans::default()
+//! };
+//!
+//! // Write: OTLP in any order -> data.parquet, bloom shards, index, meta.json (last).
+//! let mut builder = BlockBuilder::new(BlockConfig::default());
+//! builder.push(rs)?;
+//! let block = builder.finish("single-tenant", uuid::Uuid::new_v4())?;
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(dir.path())?));
+//! block.upload(&store).await?;
+//!
+//! // Read: open by meta.json, find by ID (bloom -> row group -> page -> one row).
+//! let reader = BlockReader::open_stored(&store, "single-tenant", block.meta.block_id).await?;
+//! let trace = reader.find_trace(&id).await?.expect("present");
+//! assert_eq!(trace[0].scope_spans[0].spans[0].name, "GET /");
+//! assert!(reader.find_trace(&TraceId::from_u64(7)).await?.is_none());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! * [`writer`]: [`BlockBuilder`] (traces in any order, grouped and sorted) and
+//!   [`TraceWriter`] (sorted traces streamed into `data.parquet`), deriving the schema from
+//!   the dedicated-column list ([`schema`]) and every field Tempo derives; the rows of
+//!   Tempo's compatibility input equal Tempo's own block column by column.
+//! * [`reader`]: [`BlockReader`] — open by `meta.json`, resolve columns by path in the file's
+//!   own schema, find a trace by ID reading only the pages it needs, scan every trace in ID
+//!   order a row group at a time. Any storage that serves byte ranges ([`BlockObjects`]).
 //! * [`meta`]: `meta.json` / `meta.compacted.json` ([`BlockMeta`], [`CompactedBlockMeta`]),
 //!   block [`Version`]s and dedicated columns, written byte for byte as Tempo writes them.
 //! * [`tenant_index`]: the per-tenant block list ([`TenantIndex`]), `index.json.gz` and
@@ -10,6 +58,10 @@
 //! * [`backend`]: the bucket layout, the [`Backend`] storage trait with its `object_store`
 //!   implementation ([`ObjectStoreBackend`]: local folder, memory, S3/GCS/Azure behind
 //!   features) and [`BlockStore`], typed access to tenants, blocks, metas and objects.
+//!
+//! Corrupt input is reported as a [`BlockError`] naming the object, column or field; see
+//! ARCHITECTURE.md for the one place where the Parquet crate's decoders need their panics
+//! contained.
 #![forbid(unsafe_code)]
 
 mod assemble;
