@@ -53,7 +53,7 @@ fn write(c: &mut Criterion) {
         .iter()
         .map(|(id, rs)| (TraceId::from_bytes(*id), rs.clone()))
         .collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_by_key(|t| t.0);
     for (name, throughput) in [
         ("tempo_block_write_spans", Throughput::Elements(spans)),
         ("tempo_block_write_bytes", Throughput::Bytes(bytes)),
