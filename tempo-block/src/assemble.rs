@@ -6,8 +6,6 @@
 //! [`Node::List`]. Every level sequence is checked while it is consumed: a column whose levels
 //! do not form the rows the schema describes is reported as corrupt, never guessed at.
 
-use std::ops::Range;
-
 use parquet::basic::{ConvertedType, LogicalType, Repetition};
 use parquet::column::reader::ColumnReader;
 use parquet::data_type::{AsBytes, ByteArray, FixedLenByteArray, Int96};
@@ -25,7 +23,8 @@ pub(crate) enum Node {
     I64(i64),
     F32(f32),
     F64(f64),
-    Bytes(bytes::Bytes),
+    /// A byte array (shares the decoded page's buffer).
+    Bytes(ByteArray),
     /// A group's fields in schema order.
     Group(Vec<Node>),
     /// The elements of a repeated field (or of a LIST/MAP group).
@@ -50,7 +49,7 @@ impl Node {
 
     pub(crate) fn bytes(&self) -> &[u8] {
         match self {
-            Node::Bytes(b) => b,
+            Node::Bytes(b) => b.data(),
             _ => &[],
         }
     }
@@ -78,15 +77,18 @@ pub(crate) enum Plan {
     },
     Optional {
         def: i16,
-        leaves: Range<usize>,
+        /// The leaves read under this node (the first one drives the level checks).
+        leaves: Vec<usize>,
         inner: Box<Plan>,
     },
     Repeated {
         def: i16,
         rep: i16,
-        leaves: Range<usize>,
+        leaves: Vec<usize>,
         inner: Box<Plan>,
     },
+    /// A subtree whose columns are not read; it assembles to [`Node::Null`].
+    Skip,
 }
 
 impl Plan {
@@ -135,7 +137,7 @@ impl Plan {
                     .collect(),
             }
         };
-        let leaves = start..*leaf;
+        let leaves: Vec<usize> = (start..*leaf).collect();
         match repetition {
             Repetition::REQUIRED => inner,
             Repetition::OPTIONAL => Plan::Optional {
@@ -180,6 +182,56 @@ impl Plan {
         Some(plan)
     }
 
+    /// The plan restricted to the leaves with `needed[leaf]`; subtrees without any become
+    /// [`Plan::Skip`] (their columns need not be read).
+    pub(crate) fn project(&self, needed: &[bool]) -> Plan {
+        let keep = |leaves: &[usize]| -> Vec<usize> {
+            leaves
+                .iter()
+                .copied()
+                .filter(|&l| needed.get(l).copied().unwrap_or(false))
+                .collect()
+        };
+        match self {
+            Plan::Leaf(l) if needed.get(*l).copied().unwrap_or(false) => Plan::Leaf(*l),
+            Plan::Leaf(_) | Plan::Skip => Plan::Skip,
+            Plan::Group { names, fields } => Plan::Group {
+                names: names.clone(),
+                fields: fields.iter().map(|f| f.project(needed)).collect(),
+            },
+            Plan::Optional { def, leaves, inner } => {
+                let leaves = keep(leaves);
+                if leaves.is_empty() {
+                    Plan::Skip
+                } else {
+                    Plan::Optional {
+                        def: *def,
+                        leaves,
+                        inner: Box::new(inner.project(needed)),
+                    }
+                }
+            }
+            Plan::Repeated {
+                def,
+                rep,
+                leaves,
+                inner,
+            } => {
+                let leaves = keep(leaves);
+                if leaves.is_empty() {
+                    Plan::Skip
+                } else {
+                    Plan::Repeated {
+                        def: *def,
+                        rep: *rep,
+                        leaves,
+                        inner: Box::new(inner.project(needed)),
+                    }
+                }
+            }
+        }
+    }
+
     /// Field index of `name` in a group plan.
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         match self {
@@ -193,7 +245,7 @@ impl Plan {
         match self {
             Plan::Group { fields, .. } => self.index_of(name).and_then(|i| fields.get(i)),
             Plan::Optional { inner, .. } | Plan::Repeated { inner, .. } => inner.child(name),
-            Plan::Leaf(_) => None,
+            Plan::Leaf(_) | Plan::Skip => None,
         }
     }
 
@@ -238,11 +290,11 @@ impl Values {
             Values::Bool(v) => Node::Bool(*v.get(i)?),
             Values::I32(v) => Node::I32(*v.get(i)?),
             Values::I64(v) => Node::I64(*v.get(i)?),
-            Values::I96(v) => Node::Bytes(bytes::Bytes::copy_from_slice(v.get(i)?.as_bytes())),
+            Values::I96(v) => Node::Bytes(ByteArray::from(v.get(i)?.as_bytes().to_vec())),
             Values::F32(v) => Node::F32(*v.get(i)?),
             Values::F64(v) => Node::F64(*v.get(i)?),
-            Values::Bytes(v) => Node::Bytes(v.get(i)?.data().to_vec().into()),
-            Values::Fixed(v) => Node::Bytes(v.get(i)?.data().to_vec().into()),
+            Values::Bytes(v) => Node::Bytes(v.get(i)?.clone()),
+            Values::Fixed(v) => Node::Bytes(ByteArray::from(v.get(i)?.data().to_vec())),
         })
     }
 }
@@ -323,6 +375,20 @@ impl Column {
             pos: 0,
             vpos: 0,
         })
+    }
+
+    /// A column that is not read (its leaf is skipped by the plan).
+    pub(crate) fn placeholder() -> Self {
+        Self {
+            path: String::new(),
+            max_def: 0,
+            max_rep: 0,
+            def: Vec::new(),
+            rep: Vec::new(),
+            values: Values::Bool(Vec::new()),
+            pos: 0,
+            vpos: 0,
+        }
     }
 
     /// Skips `rows` records in `reader` (whole pages are skipped through the offset index).
@@ -452,9 +518,11 @@ impl Assembler<'_> {
                 .map(|f| self.node(f))
                 .collect::<Result<Vec<_>>>()
                 .map(Node::Group),
+            Plan::Skip => Ok(Node::Null),
             Plan::Optional { def, leaves, inner } => {
-                if self.column(leaves.start)?.peek_def()? < *def {
-                    for c in leaves.clone() {
+                let first = leaves.first().copied().unwrap_or(usize::MAX);
+                if self.column(first)?.peek_def()? < *def {
+                    for &c in leaves {
                         self.column(c)?.skip_absent(*def)?;
                     }
                     Ok(Node::Null)
@@ -468,8 +536,9 @@ impl Assembler<'_> {
                 leaves,
                 inner,
             } => {
-                if self.column(leaves.start)?.peek_def()? < *def {
-                    for c in leaves.clone() {
+                let first = leaves.first().copied().unwrap_or(usize::MAX);
+                if self.column(first)?.peek_def()? < *def {
+                    for &c in leaves {
                         self.column(c)?.skip_absent(*def)?;
                     }
                     return Ok(Node::List(Vec::new()));
@@ -477,10 +546,10 @@ impl Assembler<'_> {
                 let mut items = Vec::new();
                 loop {
                     items.push(self.node(inner)?);
-                    match self.column(leaves.start)?.peek() {
+                    match self.column(first)?.peek() {
                         Some((_, r)) if r == *rep => {}
                         Some((_, r)) if r > *rep => {
-                            return Err(self.columns[leaves.start]
+                            return Err(self.columns[first]
                                 .corrupt(format!("repetition level {r} deeper than the field")));
                         }
                         _ => break,

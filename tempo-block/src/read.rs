@@ -328,7 +328,10 @@ impl Layout {
         }
         for w in &l.well_known {
             if let Node::Bytes(b) = r.field(w.field) {
-                attributes.push(string_kv(w.name, String::from_utf8_lossy(b).into_owned()));
+                attributes.push(string_kv(
+                    w.name,
+                    String::from_utf8_lossy(b.data()).into_owned(),
+                ));
             }
         }
         let scope_spans = rs
@@ -380,7 +383,10 @@ impl Layout {
         for w in &l.well_known {
             match sp.field(w.field) {
                 Node::Bytes(b) => {
-                    attributes.push(string_kv(w.name, String::from_utf8_lossy(b).into_owned()));
+                    attributes.push(string_kv(
+                        w.name,
+                        String::from_utf8_lossy(b.data()).into_owned(),
+                    ));
                 }
                 Node::I64(v) => attributes.push(kv(w.name, any_value::Value::IntValue(*v))),
                 _ => {}
@@ -504,13 +510,14 @@ fn attrs(list: &Node, l: &AttrLayout) -> Result<Vec<KeyValue>> {
         } else if let Some(([first, ..], f)) = found {
             f(first)
         } else if let Node::Bytes(json) = a.field(l.unsupported) {
-            let any =
-                otlp_model::json::decode_any_value(json, &Limits::default()).map_err(|e| {
+            let any = otlp_model::json::decode_any_value(json.data(), &Limits::default()).map_err(
+                |e| {
                     BlockError::corrupt(
                         format!("attribute {key:?}"),
                         format!("ValueUnsupported is not an AnyValue: {e}"),
                     )
-                })?;
+                },
+            )?;
             any.value
         } else {
             None
@@ -530,9 +537,9 @@ fn attrs(list: &Node, l: &AttrLayout) -> Result<Vec<KeyValue>> {
 fn dedicated_values(group: &Node, slots: &[DedicatedSlot], out: &mut Vec<KeyValue>) {
     use any_value::Value;
     let to_value = |slot: &DedicatedSlot, n: &Node| match (slot.kind, n) {
-        (DedicatedType::String, Node::Bytes(b)) => {
-            Some(Value::StringValue(String::from_utf8_lossy(b).into_owned()))
-        }
+        (DedicatedType::String, Node::Bytes(b)) => Some(Value::StringValue(
+            String::from_utf8_lossy(b.data()).into_owned(),
+        )),
         (DedicatedType::Int, Node::I64(v)) => Some(Value::IntValue(*v)),
         _ => None,
     };

@@ -13,7 +13,7 @@ use parquet::column::reader::ColumnReader;
 
 use uuid::Uuid;
 
-use crate::assemble::{Assembler, Column};
+use crate::assemble::{Assembler, Column, Plan};
 use crate::backend::BlockStore;
 use crate::error::{BlockError, Result};
 use crate::file::{ParquetFile, RangeRead};
@@ -90,6 +90,10 @@ pub struct BlockReader {
     objects: Arc<dyn BlockObjects>,
     file: ParquetFile,
     layout: Layout,
+    /// The file's plan without the columns OTLP does not need (derived fields).
+    plan: Plan,
+    /// The leaf columns read for a trace, in file order.
+    needed: Vec<usize>,
     trace_id_column: usize,
     blooms: Mutex<Vec<Option<Arc<Shard>>>>,
 }
@@ -128,11 +132,21 @@ impl BlockReader {
             .column_index("TraceID")
             .ok_or_else(|| BlockError::corrupt(what.clone(), "no TraceID column"))?;
         let shards = usize::try_from(meta.bloom_shard_count()).unwrap_or(1);
+        let schema = file.metadata().file_metadata().schema_descr();
+        let keep: Vec<bool> = schema
+            .columns()
+            .iter()
+            .map(|c| !is_derived(&c.path().string()))
+            .collect();
+        let needed = (0..keep.len()).filter(|&c| keep[c]).collect();
+        let plan = file.plan().project(&keep);
         Ok(Self {
             meta,
             objects,
             file,
             layout,
+            plan,
+            needed,
             trace_id_column,
             blooms: Mutex::new(vec![None; shards]),
         })
@@ -233,16 +247,15 @@ impl BlockReader {
         let Some((g, row)) = self.locate(id.as_bytes()).await? else {
             return Ok(None);
         };
-        let all: Vec<usize> = (0..self
+        let read = self
             .file
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .num_columns())
-            .collect();
-        let columns = self.file.read_columns(g, &all, row..row + 1).await?;
-        let plan = self.file.plan();
-        let mut asm = Assembler { plan, columns };
+            .read_columns(g, &self.needed, row..row + 1)
+            .await?;
+        let columns = self.spread(read);
+        let mut asm = Assembler {
+            plan: &self.plan,
+            columns,
+        };
         let row = asm.next_row()?.ok_or_else(|| {
             BlockError::corrupt(format!("row {row} of row group {g}"), "no row assembled")
         })?;
@@ -297,14 +310,20 @@ impl BlockReader {
         }
     }
 
-    fn all_columns(&self) -> Vec<usize> {
-        (0..self
+    /// Places the columns read for `self.needed` at their leaf positions, with placeholders
+    /// for the leaves the plan skips.
+    fn spread(&self, read: Vec<Column>) -> Vec<Column> {
+        let n = self
             .file
             .metadata()
             .file_metadata()
             .schema_descr()
-            .num_columns())
-            .collect()
+            .num_columns();
+        let mut columns: Vec<Column> = (0..n).map(|_| Column::placeholder()).collect();
+        for (&leaf, column) in self.needed.iter().zip(read) {
+            columns[leaf] = column;
+        }
+        columns
     }
 
     fn columns_path(&self, c: usize) -> (String, i16, i16) {
@@ -316,6 +335,38 @@ impl BlockReader {
             .column(c);
         (d.path().string(), d.max_def_level(), d.max_rep_level())
     }
+}
+
+/// True for a column that holds only what Tempo derives at write time (trace summary,
+/// service stats, nested-set numbers, rounded times, span counts): OTLP does not carry it,
+/// so reading a trace skips it.
+fn is_derived(path: &str) -> bool {
+    const TRACE_LEVEL: [&str; 6] = [
+        "TraceIDText",
+        "StartTimeUnixNano",
+        "EndTimeUnixNano",
+        "DurationNano",
+        "RootServiceName",
+        "RootSpanName",
+    ];
+    const SPAN_LEVEL: [&str; 8] = [
+        "ParentID",
+        "NestedSetLeft",
+        "NestedSetRight",
+        "ChildCount",
+        "StartTimeRounded15",
+        "StartTimeRounded60",
+        "StartTimeRounded300",
+        "StartTimeRounded3600",
+    ];
+    let last = path.rsplit('.').next().unwrap_or(path);
+    TRACE_LEVEL.contains(&path)
+        || path.starts_with("ServiceStats")
+        || (path.contains(".Spans.")
+            && !path.contains(".Events.")
+            && !path.contains(".Links.")
+            && SPAN_LEVEL.contains(&last))
+        || (last == "SpanCount" && path.starts_with("rs."))
 }
 
 /// A trace as stored: its ID and its resource spans.
@@ -358,21 +409,24 @@ impl TraceScan<'_> {
                 let g = self.group;
                 self.group += 1;
                 let rows = self.block.file.row_group_rows(g);
-                let cols = self.block.all_columns();
-                self.readers = self.block.file.column_readers(g, &cols, &(0..rows)).await?;
+                self.readers = self
+                    .block
+                    .file
+                    .column_readers(g, &self.block.needed, &(0..rows))
+                    .await?;
                 self.remaining = rows;
                 continue;
             }
             let batch = self.remaining.min(SCAN_BATCH);
-            let mut columns = Vec::with_capacity(self.readers.len());
-            for (c, reader) in self.readers.iter_mut().enumerate() {
+            let mut read = Vec::with_capacity(self.readers.len());
+            for (&c, reader) in self.block.needed.iter().zip(self.readers.iter_mut()) {
                 let (path, max_def, max_rep) = self.block.columns_path(c);
-                columns.push(Column::read(&path, reader, max_def, max_rep, batch)?);
+                read.push(Column::read(&path, reader, max_def, max_rep, batch)?);
             }
             self.remaining -= batch;
             let mut asm = Assembler {
-                plan: self.block.file.plan(),
-                columns,
+                plan: &self.block.plan,
+                columns: self.block.spread(read),
             };
             let mut got = 0;
             while let Some(row) = asm.next_row()? {
