@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
+use testkit::normalise_trace_json as normalise;
 
 use otlp_model::proto::trace::TracesData;
 use serde_json::Value;
@@ -54,40 +54,15 @@ fn generated(test: &str) -> Option<PathBuf> {
 
 /// The lines of a gzipped `{"trace":…,"traceID":…}` file, by trace ID.
 fn golden_lines(path: &Path) -> BTreeMap<String, Value> {
-    let file = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::GzDecoder::new(file))
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
-            (v["traceID"].as_str().unwrap().to_owned(), v)
+    testkit::trace_jsonl(path)
+        .into_iter()
+        .map(|(id, trace)| {
+            (
+                id.clone(),
+                serde_json::json!({ "trace": trace, "traceID": id }),
+            )
         })
         .collect()
-}
-
-/// Sorts every `attributes` list by key (attributes compare as sets) and spells numbers as
-/// doubles (`34` and `34.0` are the same value).
-fn normalise(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let mut v = normalise(v);
-                    if k == "attributes"
-                        && let Value::Array(items) = &mut v
-                    {
-                        items.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
-                    }
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
-        Value::Number(n) => n
-            .as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| v.clone(), Value::Number),
-        other => other.clone(),
-    }
 }
 
 /// Checks that every line of `out` equals the golden line of its trace ID.

@@ -3,8 +3,7 @@
 //! writer, and the trace-by-ID responses of a real Tempo server. Every one must decode, and
 //! our encoders must reproduce them field by field.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use otlp_model::json::{JsonStyle, decode_traces_json, encode_traces_json};
 use otlp_model::proto::trace::TracesData;
@@ -20,20 +19,7 @@ fn tempo_dir(test: &str) -> Option<PathBuf> {
     testkit::compat_dir(test).map(|d| d.join("tempo"))
 }
 
-/// `{"traceID": ..., "trace": {...}}` lines of a gzipped JSONL file.
-fn jsonl(path: &Path) -> Vec<(String, Value)> {
-    let file = std::fs::File::open(path).unwrap();
-    BufReader::new(flate2::read::GzDecoder::new(file))
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
-            (
-                v["traceID"].as_str().unwrap_or_default().to_owned(),
-                v["trace"].clone(),
-            )
-        })
-        .collect()
-}
+use testkit::trace_jsonl as jsonl;
 
 /// JSON equality where numbers compare by value (`34` equals `34.0`).
 #[allow(clippy::many_single_char_names)] // a and b, then their parts x, y, v, w

@@ -4,6 +4,8 @@
 //!   Tempo) through the `COMPAT_DIR` environment variable. When it is unset the calling test is
 //!   skipped with a message, except under CI (`CI` set), where that is a failure; a
 //!   `COMPAT_DIR` that does not exist is always a failure.
+//! * [`trace_jsonl`] reads the vectors' gzipped `{"traceID": …, "trace": …}` lines and
+//!   [`normalise_trace_json`] makes two traces comparable where order is not promised.
 //! * [`fuzz_inputs`] lists the committed fuzz seeds and crash regressions of one target, so a
 //!   plain `cargo test` replays them through the same entry point the fuzzer calls.
 //!
@@ -97,4 +99,57 @@ pub fn write_seed(target: &str, name: &str, bytes: &[u8]) {
     let dir = workspace_root().join("fuzz/corpus").join(target);
     std::fs::create_dir_all(&dir).expect("fuzz corpus folder");
     std::fs::write(dir.join(name), bytes).expect("seed written");
+}
+
+/// The `(traceID, trace)` pairs of a gzipped JSON-lines file of the compatibility vectors
+/// (`{"traceID": "<32 hex>", "trace": <OTLP/JSON TracesData>}` per line).
+///
+/// # Panics
+///
+/// When the file cannot be read or a line is not such an object.
+pub fn trace_jsonl(path: &Path) -> Vec<(String, serde_json::Value)> {
+    use std::io::BufRead;
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    std::io::BufReader::new(flate2::read::GzDecoder::new(file))
+        .lines()
+        .map(|line| {
+            let line = line.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let v: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let id = v["traceID"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: a line without traceID", path.display()))
+                .to_owned();
+            (id, v["trace"].clone())
+        })
+        .collect()
+}
+
+/// A copy of an OTLP/JSON value with every `attributes` list sorted by key (attributes
+/// compare as sets: Tempo does not keep their order) and every number spelled as a double
+/// (`34` and `34.0` are the same value).
+pub fn normalise_trace_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let mut v = normalise_trace_json(v);
+                    if k == "attributes"
+                        && let Value::Array(items) = &mut v
+                    {
+                        items.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+                    }
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(normalise_trace_json).collect()),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| v.clone(), Value::Number),
+        other => other.clone(),
+    }
 }
