@@ -112,35 +112,9 @@ impl TenantIndex {
         gojson::push_time(&mut out, &self.created_at)
             .map_err(|e| BlockError::InvalidInput(format!("tenant index created_at: {e}")))?;
         out.push_str(",\"meta\":");
-        if self.metas.is_empty() {
-            out.push_str("null");
-        } else {
-            out.push('[');
-            for (i, meta) in self.metas.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push('{');
-                meta.push_fields(&mut out)?;
-                out.push('}');
-            }
-            out.push(']');
-        }
+        push_objects(&mut out, &self.metas, BlockMeta::push_fields)?;
         out.push_str(",\"compacted\":");
-        if self.compacted.is_empty() {
-            out.push_str("null");
-        } else {
-            out.push('[');
-            for (i, meta) in self.compacted.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push('{');
-                meta.push_fields(&mut out)?;
-                out.push('}');
-            }
-            out.push(']');
-        }
+        push_objects(&mut out, &self.compacted, CompactedBlockMeta::push_fields)?;
         out.push('}');
         Ok(out.into_bytes())
     }
@@ -685,4 +659,28 @@ mod tests {
         }
         assert!(TenantIndex::decode_pb_zst(b"not zstd", 1 << 20).is_err());
     }
+}
+
+/// Writes `items` as a JSON array of objects (Go's `null` when empty), each object's fields
+/// written by `fields`.
+fn push_objects<T>(
+    out: &mut String,
+    items: &[T],
+    fields: impl Fn(&T, &mut String) -> Result<()>,
+) -> Result<()> {
+    if items.is_empty() {
+        out.push_str("null");
+        return Ok(());
+    }
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        fields(item, out)?;
+        out.push('}');
+    }
+    out.push(']');
+    Ok(())
 }
