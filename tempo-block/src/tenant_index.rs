@@ -531,6 +531,30 @@ mod pb {
     }
 }
 
+/// Writes `items` as a JSON array of objects (Go's `null` when empty), each object's fields
+/// written by `fields`.
+fn push_objects<T>(
+    out: &mut String,
+    items: &[T],
+    fields: impl Fn(&T, &mut String) -> Result<()>,
+) -> Result<()> {
+    if items.is_empty() {
+        out.push_str("null");
+        return Ok(());
+    }
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        fields(item, out)?;
+        out.push('}');
+    }
+    out.push(']');
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
@@ -659,28 +683,4 @@ mod tests {
         }
         assert!(TenantIndex::decode_pb_zst(b"not zstd", 1 << 20).is_err());
     }
-}
-
-/// Writes `items` as a JSON array of objects (Go's `null` when empty), each object's fields
-/// written by `fields`.
-fn push_objects<T>(
-    out: &mut String,
-    items: &[T],
-    fields: impl Fn(&T, &mut String) -> Result<()>,
-) -> Result<()> {
-    if items.is_empty() {
-        out.push_str("null");
-        return Ok(());
-    }
-    out.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('{');
-        fields(item, out)?;
-        out.push('}');
-    }
-    out.push(']');
-    Ok(())
 }
