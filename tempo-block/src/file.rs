@@ -26,6 +26,8 @@ use crate::error::{BlockError, Result, contained};
 
 /// Largest footer accepted (Tempo's footers are a few hundred kB for 100 MB blocks).
 const MAX_FOOTER: u64 = 256 << 20;
+/// Deepest schema nesting accepted.
+const MAX_DEPTH: usize = 64;
 /// Ranges closer than this are fetched as one.
 const COALESCE_GAP: u64 = 64 << 10;
 
@@ -230,6 +232,19 @@ impl ParquetFile {
         };
 
         let schema = meta.file_metadata().schema_descr();
+        // Tempo's schemas nest at most 15 levels (vParquet4's LIST wrappers); the assembly
+        // plan recurses over the schema, so a deeper one is refused before it is built.
+        if let Some(c) = schema
+            .columns()
+            .iter()
+            .find(|c| c.path().parts().len() > MAX_DEPTH)
+        {
+            return Err(corrupt(format!(
+                "column {} nests {} levels deep (at most {MAX_DEPTH})",
+                c.path(),
+                c.path().parts().len()
+            )));
+        }
         let plan = Plan::of_root(schema.root_schema());
         let columns = schema
             .columns()

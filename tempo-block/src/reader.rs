@@ -80,6 +80,9 @@ impl RangeRead for DataObject {
     }
 }
 
+/// Most bloom shards a block can have (Tempo clamps its shard count to 1000).
+const MAX_BLOOM_SHARDS: u32 = 1000;
+
 /// Rows read per column at a time while scanning.
 const SCAN_BATCH: usize = 256;
 
@@ -131,6 +134,17 @@ impl BlockReader {
         let trace_id_column = file
             .column_index("TraceID")
             .ok_or_else(|| BlockError::corrupt(what.clone(), "no TraceID column"))?;
+        // Tempo never writes more than 1000 shards; a larger count is a corrupt meta.json,
+        // not a reason to allocate a table of billions.
+        if meta.bloom_shard_count() > MAX_BLOOM_SHARDS {
+            return Err(BlockError::corrupt(
+                format!("meta.json of block {}", meta.block_id),
+                format!(
+                    "bloomShards {} exceeds Tempo's maximum of {MAX_BLOOM_SHARDS}",
+                    meta.bloom_shard_count()
+                ),
+            ));
+        }
         let shards = usize::try_from(meta.bloom_shard_count()).unwrap_or(1);
         let schema = file.metadata().file_metadata().schema_descr();
         let keep: Vec<bool> = schema

@@ -74,3 +74,14 @@ fn seed_block_reads_back() {
 fn write_seed_corpus() {
     testkit::write_seed("tempo_parquet", "small_block", &small_block().data);
 }
+
+#[test]
+fn absurd_shard_count_in_meta_is_corrupt_not_an_allocation() {
+    let mut block = small_block();
+    block.meta.bloom_shards = u32::MAX;
+    let err = BlockReader::open(block.meta.clone(), std::sync::Arc::new(block))
+        .now_or_never()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("bloomShards"), "{err}");
+}
