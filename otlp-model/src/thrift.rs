@@ -501,6 +501,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The encoded length of the Thrift struct at the start of `bytes`, found by walking it with
+/// every length, count and nesting level checked against the bytes (so the work is bounded
+/// by the input's size). For checking untrusted Thrift before handing it to a decoder that
+/// trusts counts — e.g. Parquet footers and page headers, which are compact-protocol structs.
+///
+/// # Errors
+///
+/// [`ModelError::Thrift`] with the offset and reason when the bytes do not hold a complete
+/// struct.
+pub fn thrift_struct_len(bytes: &[u8], protocol: Protocol) -> Result<usize> {
+    let mut r = Reader::new(bytes, protocol);
+    r.skip(TType::Struct)?;
+    Ok(r.position())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

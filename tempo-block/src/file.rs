@@ -188,6 +188,7 @@ impl ParquetFile {
         }
         let start = usize::try_from(tail_len - 8 - footer).map_err(|_| corrupt("footer".into()))?;
         let footer_bytes = tail.slice(start..tail.len() - 8);
+        check_thrift(&format!("{what} footer"), &footer_bytes)?;
         let meta = contained(&format!("{what} footer"), || {
             ParquetMetaDataReader::decode_metadata(&footer_bytes)
         })?;
@@ -220,6 +221,7 @@ impl ParquetFile {
         }
         let meta = if lo < hi {
             let index = source.read_range(lo..hi).await?;
+            check_page_indexes(&meta, &index, lo, what)?;
             let sparse = Sparse::new(len, vec![(lo, index)]);
             contained(&format!("{what} page index"), || {
                 let mut reader = ParquetMetaDataReader::new_with_metadata(meta)
@@ -453,15 +455,17 @@ impl ParquetFile {
     ) -> Result<Vec<ColumnReader>> {
         let rg = self.meta.row_group(g);
         let mut wanted = Vec::new();
+        let mut headers = Vec::new();
         for &c in cols {
             // Checked at open (`check_layout`).
-            let (start, l) = chunk_range(rg.column(c)).unwrap_or((0, 0));
+            let (start, _) = chunk_range(rg.column(c)).unwrap_or((0, 0));
             match self.page_locations(g, c) {
                 Some(pages) => {
                     // Dictionary page, then the data pages overlapping `rows`.
                     let first = u64::try_from(pages[0].offset).unwrap_or(start);
                     if first > start {
                         wanted.push(start..first);
+                        headers.push((c, start..first));
                     }
                     for (i, p) in pages.iter().enumerate() {
                         let p_start = usize::try_from(p.first_row_index).unwrap_or(0);
@@ -472,10 +476,17 @@ impl ParquetFile {
                             let off = u64::try_from(p.offset).unwrap_or(0);
                             let size = u64::try_from(p.compressed_page_size).unwrap_or(0);
                             wanted.push(off..off + size);
+                            headers.push((c, off..off + size));
                         }
                     }
                 }
-                None => wanted.push(start..start + l),
+                // Pages can only be checked before decoding when their locations are known.
+                None => {
+                    return Err(BlockError::corrupt(
+                        format!("column {} of row group {g}", self.columns[c].path),
+                        "no offset index (Tempo writes one for every column chunk)",
+                    ));
+                }
             }
         }
         let mut fetched = Vec::new();
@@ -484,6 +495,16 @@ impl ParquetFile {
             fetched.push((r.start, bytes));
         }
         let sparse = Arc::new(Sparse::new(self.len, fetched));
+        for (c, range) in headers {
+            let what = format!(
+                "page header of column {} in row group {g}",
+                self.columns[c].path
+            );
+            let page = sparse
+                .slice(range.start, range.end - range.start)
+                .map_err(|e| BlockError::parquet(what.clone(), e))?;
+            check_thrift(&what, &page)?;
+        }
         let total_rows = self.row_group_rows(g);
         let schema = self.meta.file_metadata().schema_descr();
         cols.iter()
@@ -516,6 +537,44 @@ fn chunk_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64,
         u64::try_from(start).ok()?,
         u64::try_from(c.compressed_size()).ok()?,
     ))
+}
+
+/// Checks that `bytes` start with a complete compact-Thrift struct of at most `bytes.len()`
+/// bytes before the Parquet crate decodes it: that crate skips unknown fields trusting their
+/// counts (a list of 2^31 booleans costs it 2^31 steps and no input), so a crafted footer or
+/// page header could otherwise pin a core for minutes. The walk here is bounded by the bytes.
+fn check_thrift(what: &str, bytes: &[u8]) -> Result<usize> {
+    otlp_model::thrift_struct_len(bytes, otlp_model::Protocol::Compact).map_err(|e| match e {
+        otlp_model::ModelError::Thrift { offset, reason, .. } => BlockError::corrupt(
+            what.to_string(),
+            format!("Thrift structure invalid at byte {offset}: {reason:?}"),
+        ),
+        other => BlockError::corrupt(what.to_string(), other.to_string()),
+    })
+}
+
+/// Checks every column and offset index struct in `index` (the file's bytes from `lo`).
+fn check_page_indexes(meta: &ParquetMetaData, index: &[u8], lo: u64, what: &str) -> Result<()> {
+    let what = format!("{what} page index");
+    for rg in meta.row_groups() {
+        for c in rg.columns() {
+            for (off, l) in [
+                (c.column_index_offset(), c.column_index_length()),
+                (c.offset_index_offset(), c.offset_index_length()),
+            ] {
+                if let (Some(off), Some(l)) = (off, l) {
+                    // Offsets and lengths were checked against the fetched range at open.
+                    let from = u64::try_from(off).unwrap_or(0).saturating_sub(lo);
+                    let from = usize::try_from(from).unwrap_or(usize::MAX).min(index.len());
+                    let to = from
+                        .saturating_add(usize::try_from(l).unwrap_or(0))
+                        .min(index.len());
+                    check_thrift(&what, &index[from..to])?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks the trailing magic and returns the footer length.
