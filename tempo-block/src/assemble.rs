@@ -490,7 +490,9 @@ pub(crate) struct Assembler<'a> {
 impl Assembler<'_> {
     /// Assembles the next row, or `None` when the columns are exhausted.
     pub(crate) fn next_row(&mut self) -> Result<Option<Node>> {
-        if self.columns.first().is_none_or(Column::done) {
+        // The first column that is read (a projected plan leaves placeholders).
+        let lead = self.columns.iter().find(|c| !c.path.is_empty());
+        if lead.is_none_or(Column::done) {
             if let Some(c) = self.columns.iter().find(|c| !c.done()) {
                 return Err(c.corrupt("more entries than the other columns"));
             }

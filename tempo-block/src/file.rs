@@ -25,7 +25,7 @@ use crate::assemble::{Column, Plan};
 use crate::error::{BlockError, Result, contained};
 
 /// Largest footer accepted (Tempo's footers are a few hundred kB for 100 MB blocks).
-const MAX_FOOTER: u64 = 256 << 20;
+const MAX_FOOTER: u64 = 32 << 20;
 /// Deepest schema nesting accepted.
 const MAX_DEPTH: usize = 64;
 /// Ranges closer than this are fetched as one.
@@ -176,6 +176,7 @@ impl ParquetFile {
         }
         let mut tail_len = footer_hint.saturating_add(8).min(len).max(8);
         let mut tail = source.read_range(len - tail_len..len).await?;
+        check_len(&tail, tail_len, what)?;
         let footer = parse_trailer(&tail).map_err(corrupt)?;
         if footer > MAX_FOOTER || footer + 12 > len {
             return Err(corrupt(format!(
@@ -185,6 +186,7 @@ impl ParquetFile {
         if footer + 8 > tail_len {
             tail_len = footer + 8;
             tail = source.read_range(len - tail_len..len).await?;
+            check_len(&tail, tail_len, what)?;
         }
         let start = usize::try_from(tail_len - 8 - footer).map_err(|_| corrupt("footer".into()))?;
         let footer_bytes = tail.slice(start..tail.len() - 8);
@@ -221,6 +223,7 @@ impl ParquetFile {
         }
         let meta = if lo < hi {
             let index = source.read_range(lo..hi).await?;
+            check_len(&index, hi - lo, what)?;
             check_page_indexes(&meta, &index, lo, what)?;
             let sparse = Sparse::new(len, vec![(lo, index)]);
             contained(&format!("{what} page index"), || {
@@ -492,6 +495,7 @@ impl ParquetFile {
         let mut fetched = Vec::new();
         for r in coalesce(wanted) {
             let bytes = self.source.read_range(r.clone()).await?;
+            check_len(&bytes, r.end - r.start, "data.parquet")?;
             fetched.push((r.start, bytes));
         }
         let sparse = Arc::new(Sparse::new(self.len, fetched));
@@ -575,6 +579,21 @@ fn check_page_indexes(meta: &ParquetMetaData, index: &[u8], lo: u64, what: &str)
         }
     }
     Ok(())
+}
+
+/// Checks that storage returned the `want` bytes asked for (a [`RangeRead`] is user code).
+fn check_len(got: &Bytes, want: u64, what: &str) -> Result<()> {
+    if got.len() as u64 == want {
+        Ok(())
+    } else {
+        Err(BlockError::corrupt(
+            what.to_string(),
+            format!(
+                "storage returned {} bytes for a {want}-byte range",
+                got.len()
+            ),
+        ))
+    }
 }
 
 /// Checks the trailing magic and returns the footer length.

@@ -33,7 +33,6 @@ struct DedicatedSlot {
     field: usize,
     name: String,
     kind: DedicatedType,
-    array: bool,
 }
 
 /// A fixed vParquet4 column that holds a well-known attribute.
@@ -174,20 +173,15 @@ fn dedicated(
                 format!("Int{ints:02}")
             }
         };
-        let f = group.index_of(&name).ok_or_else(|| {
-            BlockError::corrupt(
-                "schema",
-                format!(
-                    "dedicated column {:?} has no slot {at}DedicatedAttributes.{name}",
-                    c.name
-                ),
-            )
-        })?;
+        // Entries past a scope's slots, or of a type or option the block's encoding does not
+        // store, have no column: Tempo skips them, and so does this reader.
+        let Some(f) = group.index_of(&name) else {
+            continue;
+        };
         slots.push(DedicatedSlot {
             field: f,
             name: c.name.clone(),
             kind: c.kind,
-            array: c.options.array,
         });
     }
     Ok(Some((group_field, slots)))
@@ -450,8 +444,9 @@ impl Layout {
     }
 }
 
+/// A count stored as the bit pattern of a `u32` in an INT32 column.
 fn u32_of(n: &Node) -> u32 {
-    u32::try_from(n.i64()).unwrap_or(0)
+    i32::try_from(n.i64()).map_or(0, i32::cast_unsigned)
 }
 
 fn i32_of(n: &Node) -> i32 {
@@ -518,7 +513,13 @@ fn attrs(list: &Node, l: &AttrLayout) -> Result<Vec<KeyValue>> {
                     )
                 },
             )?;
-            any.value
+            // A value-less attribute is stored as `{}`; Tempo returns it with an empty value.
+            out.push(KeyValue {
+                key,
+                value: Some(any),
+                key_strindex: 0,
+            });
+            continue;
         } else {
             None
         };
@@ -546,7 +547,9 @@ fn dedicated_values(group: &Node, slots: &[DedicatedSlot], out: &mut Vec<KeyValu
     for slot in slots {
         let node = group.field(slot.field);
         let value = match node {
-            Node::List(items) if slot.array => Some(Value::ArrayValue(ArrayValue {
+            // As Tempo: no value → no attribute, one → a scalar, more → an array (whatever
+            // the column's `array` option says).
+            Node::List(items) if items.len() > 1 => Some(Value::ArrayValue(ArrayValue {
                 values: items
                     .iter()
                     .map(|n| AnyValue {

@@ -89,12 +89,21 @@ pub struct FileSummary {
 struct Counting<W> {
     inner: W,
     written: u64,
+    /// The last 8 bytes written (the footer length and `PAR1` once the file is complete).
+    tail: [u8; 8],
 }
 
 impl<W: Write> Write for Counting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.written += n as u64;
+        let done = &buf[..n];
+        if done.len() >= 8 {
+            self.tail.copy_from_slice(&done[done.len() - 8..]);
+        } else {
+            self.tail.rotate_left(done.len());
+            self.tail[8 - done.len()..].copy_from_slice(done);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -140,6 +149,7 @@ impl<W: Write + Send> TraceWriter<W> {
             Counting {
                 inner: out,
                 written: 0,
+                tail: [0; 8],
             },
             Arc::clone(&schema.root),
             Arc::clone(&props),
@@ -297,13 +307,13 @@ impl<W: Write + Send> TraceWriter<W> {
     pub fn finish(mut self) -> Result<(W, FileSummary)> {
         self.flush_row_group()?;
         let err = |e| BlockError::parquet("data.parquet: writing the footer", e);
-        let before_footer = self.writer.bytes_written() as u64;
         let counting = self.writer.into_inner().map_err(err)?;
         let mut summary = self.summary;
         summary.size = counting.written;
-        // Everything after the row groups and page indexes is the footer, its length and PAR1.
-        summary.footer_size =
-            u32::try_from(counting.written.saturating_sub(before_footer + 8)).unwrap_or(u32::MAX);
+        // The footer length is the little-endian u32 before the trailing `PAR1`.
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&counting.tail[..4]);
+        summary.footer_size = u32::from_le_bytes(len);
         Ok((counting.inner, summary))
     }
 }

@@ -57,6 +57,11 @@ fn small_block() -> tempo_block::WrittenBlock {
 #[test]
 fn seed_block_reads_back() {
     let block = small_block();
+    // meta.json's footerSize is the u32 before the trailing PAR1 (Tempo's Validate checks it).
+    let n = block.data.len();
+    assert_eq!(&block.data[n - 4..], b"PAR1");
+    let footer = u32::from_le_bytes(block.data[n - 8..n - 4].try_into().unwrap());
+    assert_eq!(block.meta.footer_size, footer);
     let reader = BlockReader::open(block.meta.clone(), std::sync::Arc::new(block))
         .now_or_never()
         .unwrap()
