@@ -56,4 +56,4 @@ pub use protobuf::{
     decode_logs_data, decode_logs_request, decode_logs_response, decode_trace_request,
     decode_trace_response, decode_traces_data,
 };
-pub use thrift::{Protocol, thrift_struct_len};
+pub use thrift::{Protocol, thrift_struct_i32_fields, thrift_struct_len};

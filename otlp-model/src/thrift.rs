@@ -501,6 +501,39 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The 32-bit integer fields of the Thrift struct at the start of `bytes` and of the structs
+/// directly inside it, as (outer field ID, inner field ID or 0, value), with the struct
+/// walked as [`thrift_struct_len`] walks it. Lets a caller check sizes and counts a decoder
+/// would allocate by (e.g. a Parquet page header's `uncompressed_page_size`).
+///
+/// # Errors
+///
+/// As [`thrift_struct_len`].
+pub fn thrift_struct_i32_fields(bytes: &[u8], protocol: Protocol) -> Result<Vec<(i16, i16, i32)>> {
+    let mut r = Reader::new(bytes, protocol);
+    let mut out = Vec::new();
+    r.struct_begin()?;
+    while let Some((t, id)) = r.field_begin()? {
+        match t {
+            TType::I32 => out.push((id, 0, r.read_i32()?)),
+            TType::Struct => {
+                r.struct_begin()?;
+                while let Some((inner_t, inner_id)) = r.field_begin()? {
+                    if inner_t == TType::I32 {
+                        out.push((id, inner_id, r.read_i32()?));
+                    } else {
+                        r.skip(inner_t)?;
+                    }
+                }
+                r.struct_end();
+            }
+            other => r.skip(other)?,
+        }
+    }
+    r.struct_end();
+    Ok(out)
+}
+
 /// The encoded length of the Thrift struct at the start of `bytes`, found by walking it with
 /// every length, count and nesting level checked against the bytes (so the work is bounded
 /// by the input's size). For checking untrusted Thrift before handing it to a decoder that

@@ -507,7 +507,7 @@ impl ParquetFile {
             let page = sparse
                 .slice(range.start, range.end - range.start)
                 .map_err(|e| BlockError::parquet(what.clone(), e))?;
-            check_thrift(&what, &page)?;
+            check_page_header(&what, &page)?;
         }
         let total_rows = self.row_group_rows(g);
         let schema = self.meta.file_metadata().schema_descr();
@@ -581,6 +581,36 @@ fn check_page_indexes(meta: &ParquetMetaData, index: &[u8], lo: u64, what: &str)
     Ok(())
 }
 
+/// Largest page size (compressed or not) a header may declare; Tempo's pages are 256 KiB.
+const MAX_PAGE_BYTES: i32 = 64 << 20;
+/// Most values (or rows) a page header may declare.
+const MAX_PAGE_VALUES: i32 = 64 << 20;
+
+/// Checks a page header's structure, then the sizes and counts the Parquet crate would
+/// allocate by before decoding the page: `uncompressed_page_size`/`compressed_page_size`
+/// (fields 2 and 3) and `num_values`/`num_rows` of the data, dictionary and v2 headers.
+fn check_page_header(what: &str, page: &[u8]) -> Result<()> {
+    check_thrift(what, page)?;
+    let fields = otlp_model::thrift_struct_i32_fields(page, otlp_model::Protocol::Compact)
+        .map_err(|e| BlockError::corrupt(what.to_string(), e.to_string()))?;
+    for (outer, inner, v) in fields {
+        let (name, max) = match (outer, inner) {
+            (2, 0) => ("uncompressed_page_size", MAX_PAGE_BYTES),
+            (3, 0) => ("compressed_page_size", MAX_PAGE_BYTES),
+            (5 | 7 | 8, 1) => ("num_values", MAX_PAGE_VALUES),
+            (8, 3) => ("num_rows", MAX_PAGE_VALUES),
+            _ => continue,
+        };
+        if !(0..=max).contains(&v) {
+            return Err(BlockError::corrupt(
+                what.to_string(),
+                format!("{name} {v} outside 0..={max}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that storage returned the `want` bytes asked for (a [`RangeRead`] is user code).
 fn check_len(got: &Bytes, want: u64, what: &str) -> Result<()> {
     if got.len() as u64 == want {
@@ -610,6 +640,22 @@ fn parse_trailer(tail: &[u8]) -> std::result::Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_headers_declaring_huge_pages_are_refused() {
+        // PageHeader { type: 0, uncompressed_page_size: i32::MAX, compressed_page_size: 1 }
+        let huge = [
+            0x15, 0x00, 0x15, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0x15, 0x02, 0x00,
+        ];
+        let err = check_page_header("page", &huge).unwrap_err().to_string();
+        assert!(err.contains("uncompressed_page_size"), "{err}");
+        // The same header with a 4-byte page is fine.
+        let small = [0x15, 0x00, 0x15, 0x08, 0x15, 0x02, 0x00];
+        assert!(check_page_header("page", &small).is_ok());
+        // A list of 2^31 booleans is refused by the bounded walk, not skipped element by element.
+        let list = [0x19, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00];
+        assert!(check_page_header("page", &list).is_err());
+    }
 
     #[test]
     fn coalesces_near_ranges() {
