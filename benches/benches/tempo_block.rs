@@ -15,6 +15,7 @@ use futures_util::FutureExt as _;
 use otlp_model::TraceId;
 use otlp_model::proto::trace::{ResourceSpans, TracesData};
 use prost::Message;
+use tempo_block::backend::{INDEX_NAME, META_NAME, bloom_name};
 use tempo_block::meta::BlockMeta;
 use tempo_block::{BlockBuilder, BlockConfig, BlockReader, TraceWriter, WrittenBlock};
 
@@ -179,15 +180,15 @@ fn compat_block() -> Option<(BlockReader, Vec<TraceId>, Vec<Vec<u8>>)> {
         .map(|e| e.path())
         .find(|p| p.is_dir())?;
     let read = |name: &str| Bytes::from(std::fs::read(block_dir.join(name)).expect("compat file"));
-    let meta = BlockMeta::from_json(&read("meta.json")).expect("meta.json parses");
+    let meta = BlockMeta::from_json(&read(META_NAME)).expect("meta.json parses");
     let blooms = (0..meta.bloom_shards)
-        .map(|i| read(&format!("bloom-{i}")))
+        .map(|i| read(&bloom_name(i)))
         .collect();
     let block = WrittenBlock {
         meta: meta.clone(),
         data: read("data.parquet"),
         blooms,
-        index: read("index"),
+        index: read(INDEX_NAME),
     };
     let reader = now(BlockReader::open(meta, Arc::new(block))).expect("compat block opens");
     let ids: serde_json::Value =

@@ -363,6 +363,17 @@ impl ParquetFile {
         usize::try_from(self.meta.row_group(g).num_rows()).unwrap_or(0)
     }
 
+    /// The next `rows` records of leaf column `c` from `reader`.
+    pub(crate) fn read_batch(
+        &self,
+        c: usize,
+        reader: &mut ColumnReader,
+        rows: usize,
+    ) -> Result<Column> {
+        let info = &self.columns[c];
+        Column::read(&info.path, reader, info.max_def, info.max_rep, rows)
+    }
+
     /// Index of the leaf column with dotted `path`.
     pub(crate) fn column_index(&self, path: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.path == path)
@@ -438,13 +449,7 @@ impl ParquetFile {
             if rows.start > 0 {
                 Column::skip(&info.path, reader, rows.start)?;
             }
-            out.push(Column::read(
-                &info.path,
-                reader,
-                info.max_def,
-                info.max_rep,
-                rows.len(),
-            )?);
+            out.push(self.read_batch(c, reader, rows.len())?);
         }
         Ok(out)
     }

@@ -14,14 +14,11 @@ use parquet::column::reader::ColumnReader;
 use uuid::Uuid;
 
 use crate::assemble::{Assembler, Column, Plan};
-use crate::backend::BlockStore;
+use crate::backend::{BlockStore, DATA_NAME, bloom_name};
 use crate::error::{BlockError, Result};
 use crate::file::{ParquetFile, RangeRead};
 use crate::meta::BlockMeta;
 use crate::read::Layout;
-
-/// Name of the Parquet object of a block.
-pub const DATA_OBJECT: &str = "data.parquet";
 
 /// The objects of one block (`data.parquet`, `bloom-N`, `index`, `meta.json`), read by name.
 #[async_trait]
@@ -76,7 +73,7 @@ struct DataObject(Arc<dyn BlockObjects>);
 #[async_trait]
 impl RangeRead for DataObject {
     async fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
-        self.0.get_range(DATA_OBJECT, range).await
+        self.0.get_range(DATA_NAME, range).await
     }
 }
 
@@ -98,6 +95,8 @@ pub struct BlockReader {
     /// The leaf columns read for a trace, in file order.
     needed: Vec<usize>,
     trace_id_column: usize,
+    /// TraceID (min, max) of every row group, when every row group has statistics.
+    bounds: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     blooms: Mutex<Vec<Option<Arc<Shard>>>>,
 }
 
@@ -122,11 +121,11 @@ impl BlockReader {
     /// page indexes or schema are not a Tempo block's.
     pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
         meta.version()?;
-        let what = format!("{DATA_OBJECT} of block {}", meta.block_id);
+        let what = format!("{DATA_NAME} of block {}", meta.block_id);
         let len = if meta.size > 0 {
             meta.size
         } else {
-            objects.size(DATA_OBJECT).await?
+            objects.size(DATA_NAME).await?
         };
         let source: Arc<dyn RangeRead> = Arc::new(DataObject(Arc::clone(&objects)));
         let file = ParquetFile::open(source, len, u64::from(meta.footer_size), &what).await?;
@@ -154,6 +153,9 @@ impl BlockReader {
             .collect();
         let needed = (0..keep.len()).filter(|&c| keep[c]).collect();
         let plan = file.plan().project(&keep);
+        let bounds = (0..file.num_row_groups())
+            .map(|g| file.chunk_bounds(g, trace_id_column))
+            .collect();
         Ok(Self {
             meta,
             objects,
@@ -162,6 +164,7 @@ impl BlockReader {
             plan,
             needed,
             trace_id_column,
+            bounds,
             blooms: Mutex::new(vec![None; shards]),
         })
     }
@@ -207,7 +210,7 @@ impl BlockReader {
         if let Some(Some(shard)) = self.lock_blooms().get(i) {
             return Ok(Arc::clone(shard));
         }
-        let name = format!("bloom-{i}");
+        let name = bloom_name(u32::try_from(i).unwrap_or(u32::MAX));
         let bytes = self.objects.get(&name).await?;
         let shard = Arc::new(Shard::decode(&bytes).map_err(|source| BlockError::Bloom {
             what: format!("{name} of block {}", self.meta.block_id),
@@ -279,11 +282,7 @@ impl BlockReader {
     /// Row groups whose TraceID range may hold `id`, from the chunk statistics (all of them
     /// when a row group has none).
     fn candidate_row_groups(&self, id: &[u8]) -> Vec<usize> {
-        let n = self.file.num_row_groups();
-        let bounds: Option<Vec<(Vec<u8>, Vec<u8>)>> = (0..n)
-            .map(|g| self.file.chunk_bounds(g, self.trace_id_column))
-            .collect();
-        match bounds {
+        match &self.bounds {
             Some(b) => {
                 // Rows are sorted by ID, so row groups are too: binary search on the minimums.
                 let i = b.partition_point(|(min, _)| min.as_slice() <= id);
@@ -292,7 +291,7 @@ impl BlockReader {
                     _ => Vec::new(),
                 }
             }
-            None => (0..n).collect(),
+            None => (0..self.file.num_row_groups()).collect(),
         }
     }
 
@@ -338,16 +337,6 @@ impl BlockReader {
             columns[leaf] = column;
         }
         columns
-    }
-
-    fn columns_path(&self, c: usize) -> (String, i16, i16) {
-        let d = self
-            .file
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .column(c);
-        (d.path().string(), d.max_def_level(), d.max_rep_level())
     }
 }
 
@@ -434,8 +423,7 @@ impl TraceScan<'_> {
             let batch = self.remaining.min(SCAN_BATCH);
             let mut read = Vec::with_capacity(self.readers.len());
             for (&c, reader) in self.block.needed.iter().zip(self.readers.iter_mut()) {
-                let (path, max_def, max_rep) = self.block.columns_path(c);
-                read.push(Column::read(&path, reader, max_def, max_rep, batch)?);
+                read.push(self.block.file.read_batch(c, reader, batch)?);
             }
             self.remaining -= batch;
             let mut asm = Assembler {

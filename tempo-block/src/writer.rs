@@ -25,7 +25,7 @@ use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedW
 use parquet::schema::types::{ColumnDescPtr, ColumnPath, SchemaDescriptor};
 use uuid::Uuid;
 
-use crate::backend::BlockStore;
+use crate::backend::{BLOOM_PREFIX, BlockStore, DATA_NAME, INDEX_NAME, bloom_name};
 use crate::error::{BlockError, Result};
 use crate::meta::{BlockMeta, DedicatedColumn, Version};
 use crate::model::{Slots, TraceRow};
@@ -427,15 +427,20 @@ impl WrittenBlock {
     pub async fn upload(&self, store: &BlockStore) -> Result<()> {
         let (tenant, block) = (self.meta.tenant_id.as_str(), self.meta.block_id);
         store
-            .write_object(tenant, block, crate::reader::DATA_OBJECT, self.data.clone())
+            .write_object(tenant, block, DATA_NAME, self.data.clone())
             .await?;
         for (i, shard) in self.blooms.iter().enumerate() {
             store
-                .write_object(tenant, block, &format!("bloom-{i}"), shard.clone())
+                .write_object(
+                    tenant,
+                    block,
+                    &bloom_name(u32::try_from(i).unwrap_or(u32::MAX)),
+                    shard.clone(),
+                )
                 .await?;
         }
         store
-            .write_object(tenant, block, "index", self.index.clone())
+            .write_object(tenant, block, INDEX_NAME, self.index.clone())
             .await?;
         store.write_meta(&self.meta).await
     }
@@ -662,10 +667,10 @@ fn trace_key(id: &[u8]) -> Result<[u8; 16]> {
 impl crate::reader::BlockObjects for WrittenBlock {
     async fn get(&self, name: &str) -> Result<Bytes> {
         match name {
-            crate::reader::DATA_OBJECT => Ok(self.data.clone()),
-            "index" => Ok(self.index.clone()),
+            DATA_NAME => Ok(self.data.clone()),
+            INDEX_NAME => Ok(self.index.clone()),
             _ => name
-                .strip_prefix("bloom-")
+                .strip_prefix(BLOOM_PREFIX)
                 .and_then(|i| i.parse::<usize>().ok())
                 .and_then(|i| self.blooms.get(i).cloned())
                 .ok_or_else(|| BlockError::NotFound {
