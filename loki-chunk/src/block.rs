@@ -191,6 +191,7 @@ where
                 let value = symbol_ref(&mut sm, symbols)?;
                 pairs.push((name, value));
             }
+            symbols.sort_pairs(pairs);
             if !sm.is_empty() {
                 return Err(ChunkError::TrailingBytes {
                     section,

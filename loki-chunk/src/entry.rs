@@ -9,8 +9,10 @@ pub struct Entry {
     pub ts: i64,
     /// The log line, as stored (Loki does not validate UTF-8).
     pub line: Vec<u8>,
-    /// Structured metadata `(name, value)` pairs in stored order. Names are normalised as
-    /// Loki's reader returns them (see [`crate::symbols::normalize_name`]).
+    /// Structured metadata `(name, value)` pairs. When read from a chunk, names are normalised
+    /// and the pairs sorted by normalised name, as Loki's reader returns them (see
+    /// [`crate::symbols::normalize_name`]); when written, the order given does not matter
+    /// (the writer sorts by name, as Loki's does).
     pub structured_metadata: Vec<(String, String)>,
 }
 
@@ -54,7 +56,8 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
-    /// Structured metadata `(name, value)` pairs in stored order, names normalised.
+    /// Structured metadata `(name, value)` pairs as Loki's reader returns them: names
+    /// normalised, pairs sorted by normalised name.
     pub fn structured_metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let symbols = self.symbols;
         // References were checked against the table when the block was decoded.

@@ -432,6 +432,7 @@ impl Chunk {
                     let value = one()?;
                     block.pairs.push((name, value));
                 }
+                self.symbols.sort_pairs(&mut block.pairs[first_pair..]);
             }
             block.entries.push(RawEntry {
                 ts,

@@ -100,6 +100,22 @@ impl SymbolTable {
         self.names.get(index as usize).map(String::as_str)
     }
 
+    /// Puts an entry's `(name, value)` symbol references in the order Loki's reader returns
+    /// them: sorted by normalised name (stable, so pairs whose names normalise alike keep their
+    /// stored order). Loki turns the resolved pairs into a label set, which sorts them; a chunk
+    /// that stores `1st` before `k8s-cluster` (sorted raw) is read as `k8s_cluster` before
+    /// `key_1st`. References must be in range (they are checked while decoding).
+    pub(crate) fn sort_pairs(&self, pairs: &mut [(u32, u32)]) {
+        if pairs.len() < 2 {
+            return;
+        }
+        let name = |i: u32| self.names.get(i as usize).map_or("", String::as_str);
+        if pairs.windows(2).all(|w| name(w[0].0) <= name(w[1].0)) {
+            return;
+        }
+        pairs.sort_by(|a, b| name(a.0).cmp(name(b.0)));
+    }
+
     /// Decodes the section at absolute offset `base`: `uvarint count`, then the list, which is
     /// a `codec` stream (or plain bytes when `codec` is `None`, as in checkpoints).
     pub(crate) fn decode(section: &[u8], base: u64, codec: Codec) -> Result<Self, ChunkError> {
