@@ -41,6 +41,7 @@
 
 pub mod error;
 pub mod format;
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod sbbf;
 pub mod tempo;

@@ -21,25 +21,43 @@
 //! silently); a truncated chunk is an error (Loki's decoder panics). Every decompression is
 //! bounded. The layout is written down once, in [`format`](mod@format).
 //!
+//! # Units
+//!
+//! Entry timestamps — [`ChunkWriter::append`], [`Entry::ts`], [`Query`] bounds — are
+//! **nanoseconds** since the Unix epoch, as in Loki's chunks. Object keys and stored-chunk
+//! metadata ([`ObjectKey`], [`ChunkMetadata`]) are **milliseconds**, as Loki writes them:
+//! [`storage::from_ms_for_ns`] and [`storage::through_ms_for_ns`] round a chunk's entry times
+//! the way Loki's flush does, [`ObjectKey::time_range_ns`] and [`Query::range_ms`] go back,
+//! and [`NANOS_PER_MILLI`] is the factor.
+//!
+//! # Types from other crates
+//!
+//! [`Chunk::open`], [`StoredChunk`] and [`EncodedObject`] hold [`bytes::Bytes`] (bytes 1),
+//! re-exported as [`bytes`] so callers need not add the crate themselves.
+//!
 //! # Example
 //!
 //! ```
 //! use std::ops::ControlFlow;
 //! use loki_chunk::{Chunk, ChunkWriter, Codec, Direction, Query, WriterOptions};
 //!
+//! // Timestamps are nanoseconds since the epoch: 2024-06-01T00:00:00Z and the next seconds.
+//! const T0: i64 = 1_717_200_000_000_000_000;
+//! const SECOND: i64 = 1_000_000_000;
+//!
 //! // Write a V4 chunk with Loki's defaults and snappy blocks.
 //! let mut writer = ChunkWriter::new(WriterOptions::v4(Codec::Snappy))?;
-//! let _ = writer.append(1_000, b"level=info msg=\"started\"", &[])?;
-//! let _ = writer.append(3_000, b"level=error msg=\"failed\"", &[("trace_id", "4bf92f35")])?;
-//! let _ = writer.append(2_000, b"level=info msg=\"working\"", &[])?; // out of order is fine
+//! let _ = writer.append(T0, b"level=info msg=\"started\"", &[])?;
+//! let _ = writer.append(T0 + 2 * SECOND, b"level=error msg=\"failed\"", &[("trace_id", "4bf92f35")])?;
+//! let _ = writer.append(T0 + SECOND, b"level=info msg=\"working\"", &[])?; // out of order is fine
 //! let bytes = writer.finish()?;
 //!
-//! // Read it back: errors only, newest first, nothing copied.
+//! // Read it back: errors only, newest first, over the first minute, nothing copied.
 //! let chunk = Chunk::open(bytes)?;
 //! let errors = |line: &[u8]| line.starts_with(b"level=error");
-//! let query = Query::range(0, 10_000).direction(Direction::Backward).filter(&errors);
+//! let query = Query::range(T0, T0 + 60 * SECOND).direction(Direction::Backward).filter(&errors);
 //! chunk.for_each(query, |entry| {
-//!     assert_eq!(entry.ts, 3_000);
+//!     assert_eq!(entry.ts, T0 + 2 * SECOND);
 //!     assert_eq!(entry.structured_metadata().next(), Some(("trace_id", "4bf92f35")));
 //!     ControlFlow::Continue(())
 //! })?;
@@ -54,6 +72,7 @@ pub(crate) mod cursor;
 pub mod entry;
 pub mod error;
 pub mod format;
+#[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod head;
 pub mod labels;
@@ -64,10 +83,12 @@ pub mod symbols;
 pub mod writer;
 
 pub use block::BlockMeta;
+pub use bytes;
 pub use codec::Codec;
 pub use entry::{Direction, Entry, EntryRef};
 pub use error::{ChunkError, Section};
 pub use labels::LabelSet;
+pub use query::NANOS_PER_MILLI;
 pub use reader::{Chunk, LineFilter, Query, SkippedBlock};
 pub use storage::{ChunkMetadata, EncodedObject, KeySchema, ObjectKey, StoredChunk, encode_object};
 pub use writer::{Appended, ChunkWriter, WriterOptions};

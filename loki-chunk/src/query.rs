@@ -2,6 +2,9 @@
 
 use crate::entry::Direction;
 
+/// Nanoseconds per millisecond: entry timestamps are ns, object keys and chunk metadata ms.
+pub const NANOS_PER_MILLI: i64 = 1_000_000;
+
 /// A line predicate pushed into decoding: entries whose line it rejects are never copied.
 pub type LineFilter<'f> = &'f dyn Fn(&[u8]) -> bool;
 
@@ -54,6 +57,23 @@ impl<'f> Query<'f> {
             through,
             ..Self::all()
         }
+    }
+
+    /// Entries in the millisecond range `[from_ms, through_ms]`, both ends inclusive, as
+    /// Loki's keys, chunk metadata and `model.Time` ranges give them: every entry whose
+    /// timestamp falls in one of those milliseconds, i.e. ns
+    /// `[from_ms × 10⁶, (through_ms + 1) × 10⁶)` (saturating at the ends of `i64`).
+    ///
+    /// ```
+    /// use loki_chunk::Query;
+    /// let q = Query::range_ms(1_717_200_000_000, 1_717_200_000_999);
+    /// assert_eq!((q.from, q.through), (1_717_200_000_000_000_000, 1_717_200_001_000_000_000));
+    /// ```
+    pub fn range_ms(from_ms: i64, through_ms: i64) -> Self {
+        Self::range(
+            from_ms.saturating_mul(NANOS_PER_MILLI),
+            through_ms.saturating_add(1).saturating_mul(NANOS_PER_MILLI),
+        )
     }
 
     /// The same query in `direction`.

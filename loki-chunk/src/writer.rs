@@ -135,8 +135,9 @@ struct CutBlock {
 /// ```
 /// use loki_chunk::{Chunk, Codec, Query, WriterOptions, writer::ChunkWriter};
 /// let mut w = ChunkWriter::new(WriterOptions::v4(Codec::Snappy))?;
-/// let _ = w.append(2_000, b"second", &[("trace_id", "abc")])?;
-/// let _ = w.append(1_000, b"first", &[])?;
+/// // Nanoseconds since the epoch: 2024-06-01T00:00:01Z, then one second earlier.
+/// let _ = w.append(1_717_200_001_000_000_000, b"second", &[("trace_id", "abc")])?;
+/// let _ = w.append(1_717_200_000_000_000_000, b"first", &[])?;
 /// let chunk = Chunk::open(w.finish()?)?;
 /// let entries = chunk.entries(Query::all())?;
 /// assert_eq!(entries[0].line, b"first");
@@ -196,8 +197,11 @@ impl ChunkWriter {
             .collect()
     }
 
-    /// Appends an entry. Structured metadata is kept in V4 chunks and dropped before V4 (as
-    /// Loki does). The head is cut into a block when its size reaches the block size.
+    /// Appends an entry: `ts` is its timestamp in **nanoseconds** since the Unix epoch, `line`
+    /// the log line, `metadata` its structured-metadata `(name, value)` pairs in any order
+    /// (stored sorted by name, as Loki stores them). Structured metadata is kept in V4 chunks
+    /// and dropped before V4 (as Loki does). The head is cut into a block when its size
+    /// reaches the block size.
     ///
     /// # Errors
     ///

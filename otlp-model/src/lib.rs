@@ -9,6 +9,10 @@
 //!   Thrift ([`jaeger`]), the last two mapped to OTLP as Tempo's receivers map them.
 //! * Tempo's trace-by-ID responses, v1 and v2, JSON and protobuf ([`tempo_api`]).
 //! * Tempo's trace combining, sorting and shared-span-ID dedupe ([`combine`]).
+//! * Shorter ways to build spans and attributes by hand, and typed reads of them ([`build`]).
+//!
+//! The messages are `opentelemetry-proto` 0.33's prost types; [`prost`] (0.14) is
+//! re-exported for `prost::Message`'s `encode_to_vec` and `decode`.
 //!
 //! Nothing here does IO.
 //!
@@ -36,8 +40,10 @@
 #![forbid(unsafe_code)]
 
 mod attrs;
+pub mod build;
 pub mod combine;
 mod error;
+#[doc(hidden)]
 pub mod fuzzing;
 mod id;
 pub mod jaeger;
@@ -49,6 +55,8 @@ pub mod tempo_api;
 mod thrift;
 pub mod zipkin;
 
+pub use prost;
+
 pub use error::{ModelError, ThriftReason, WireFormat};
 pub use id::{IdKind, SpanId, TraceId};
 pub use limits::Limits;
@@ -56,4 +64,12 @@ pub use protobuf::{
     decode_logs_data, decode_logs_request, decode_logs_response, decode_trace_request,
     decode_trace_response, decode_traces_data,
 };
-pub use thrift::{Protocol, thrift_struct_i32_fields, thrift_struct_len};
+pub use thrift::Protocol;
+
+/// Bounded walks over untrusted Thrift structs, for the workspace's Parquet reader (which
+/// checks footers and page headers with them before the Parquet crate decodes them). Not
+/// part of the supported API.
+#[doc(hidden)]
+pub mod thrift_walk {
+    pub use crate::thrift::{thrift_struct_i32_fields, thrift_struct_len};
+}

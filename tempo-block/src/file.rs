@@ -553,7 +553,7 @@ fn chunk_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64,
 /// counts (a list of 2^31 booleans costs it 2^31 steps and no input), so a crafted footer or
 /// page header could otherwise pin a core for minutes. The walk here is bounded by the bytes.
 fn check_thrift(what: &str, bytes: &[u8]) -> Result<usize> {
-    otlp_model::thrift_struct_len(bytes, otlp_model::Protocol::Compact).map_err(|e| match e {
+    otlp_model::thrift_walk::thrift_struct_len(bytes, otlp_model::Protocol::Compact).map_err(|e| match e {
         otlp_model::ModelError::Thrift { offset, reason, .. } => BlockError::corrupt(
             what.to_string(),
             format!("Thrift structure invalid at byte {offset}: {reason:?}"),
@@ -596,7 +596,7 @@ const MAX_PAGE_VALUES: i32 = 64 << 20;
 /// (fields 2 and 3) and `num_values`/`num_rows` of the data, dictionary and v2 headers.
 fn check_page_header(what: &str, page: &[u8]) -> Result<()> {
     check_thrift(what, page)?;
-    let fields = otlp_model::thrift_struct_i32_fields(page, otlp_model::Protocol::Compact)
+    let fields = otlp_model::thrift_walk::thrift_struct_i32_fields(page, otlp_model::Protocol::Compact)
         .map_err(|e| BlockError::corrupt(what.to_string(), e.to_string()))?;
     for (outer, inner, v) in fields {
         let (name, max) = match (outer, inner) {

@@ -30,7 +30,7 @@
 //! // Write: OTLP in any order -> data.parquet, bloom shards, index, meta.json (last).
 //! let mut builder = BlockBuilder::new(BlockConfig::default());
 //! builder.push(rs)?;
-//! let block = builder.finish("single-tenant", uuid::Uuid::new_v4())?;
+//! let block = builder.finish("single-tenant", tempo_block::uuid::Uuid::new_v4())?;
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(dir.path())?));
 //! block.upload(&store).await?;
@@ -59,6 +59,26 @@
 //!   implementation ([`ObjectStoreBackend`]: local folder, memory, S3/GCS/Azure behind
 //!   features) and [`BlockStore`], typed access to tenants, blocks, metas and objects.
 //!
+//! # Types from other crates, and the async runtime
+//!
+//! Public signatures use a few other crates' types. They are re-exported here, so a user
+//! can name them without adding (and matching versions of) the crates themselves:
+//!
+//! | re-export | crate version | used in |
+//! | --- | --- | --- |
+//! | [`uuid`] | uuid 1 | block IDs: [`BlockBuilder::finish`], [`BlockMeta::block_id`], every [`BlockStore`] call |
+//! | [`chrono`] | chrono 0.4 | `DateTime<Utc>` times: [`BlockBuilder::with_time_range`], [`BlockMeta`] start/end, [`TenantIndex::created_at`] |
+//! | [`bytes`] | bytes 1 | object contents: [`WrittenBlock`]'s fields, [`Backend`] and [`BlockStore`] reads and writes |
+//! | [`object_store`] | object_store 0.13 | [`ObjectStoreBackend::new`] over any `Arc<dyn ObjectStore>` |
+//! | [`otlp_model`] | this workspace | the OTLP messages ([`otlp_model::proto`]) and [`TraceId`](otlp_model::TraceId) |
+//!
+//! Encoding and decoding are synchronous. Storage access ([`Backend`], [`BlockStore`],
+//! [`BlockReader`]) is `async` and runtime-agnostic in this crate, but the backends come from
+//! `object_store`: its local-folder backend runs file IO on Tokio's blocking pool when called
+//! inside a Tokio runtime (and inline otherwise), and its S3, GCS and Azure clients need a
+//! Tokio 1 runtime with IO and time enabled. Use Tokio (as the example does) unless you bring
+//! your own [`Backend`].
+//!
 //! Corrupt input is reported as a [`BlockError`] naming the object, column or field; see
 //! ARCHITECTURE.md for the one place where the Parquet crate's decoders need their panics
 //! contained.
@@ -83,6 +103,11 @@ pub mod tenant_index;
 pub mod writer;
 
 pub use backend::{Backend, BlockStore, ObjectStoreBackend};
+pub use bytes;
+pub use chrono;
+pub use object_store;
+pub use otlp_model;
+pub use uuid;
 pub use error::{BlockError, Result};
 pub use file::RangeRead;
 pub use meta::{BlockMeta, CompactedBlockMeta, DedicatedColumn, Version};

@@ -420,6 +420,11 @@ impl WrittenBlock {
     /// Stores the block in `store` the way Tempo does: `data.parquet`, the bloom shards and
     /// `index` first, `meta.json` last (its presence is what makes a block visible).
     ///
+    /// The tenant index (`index.json.gz`, `index.pb.zst`) is **not** updated: Tempo's own
+    /// ingesters do not update it either; its poller rebuilds it from a listing. A reader
+    /// that lists blocks ([`BlockStore::list_blocks`]) sees the block at once; for readers of
+    /// the tenant index, call [`BlockStore::rebuild_tenant_index`] after uploading.
+    ///
     /// # Errors
     ///
     /// The store's errors; on failure `meta.json` has not been written, so the block is not
@@ -465,6 +470,16 @@ pub fn index_json(max_ids: &[[u8; 16]]) -> Vec<u8> {
 /// Spans are grouped by their trace ID (resource spans holding several traces are split);
 /// parts of one trace pushed separately are combined with Tempo's combiner (spans with the
 /// same ID and kind are kept once).
+///
+/// # Memory
+///
+/// Everything pushed is held, as decoded OTLP structs, until [`BlockBuilder::finish`]:
+/// typically a few times the protobuf size of the input (every string, ID and attribute is
+/// its own allocation), plus a map entry per trace. `finish`
+/// then encodes one row group at a time (each up to [`BlockConfig::row_group_size_bytes`]
+/// before encoding) into an in-memory `data.parquet`, so the peak is the input plus the
+/// finished file. For blocks larger than memory allows, sort the traces yourself and stream
+/// them with [`TraceWriter`] into any [`std::io::Write`], which holds one row group.
 #[derive(Debug, Default)]
 pub struct BlockBuilder {
     config: BlockConfig,

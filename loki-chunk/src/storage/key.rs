@@ -103,6 +103,16 @@ fn go_hex(v: i64) -> String {
 }
 
 impl ObjectKey {
+    /// The entry timestamps this key's chunk can hold, as a half-open ns range: from the
+    /// start of millisecond `from_ms` to the end of millisecond `through_ms` (Loki rounds
+    /// `from` down and `through` up, see [`from_ms_for_ns`](super::from_ms_for_ns)).
+    /// `Query::range(r.start, r.end)` reads all of it; [`Query::range_ms`](crate::Query::range_ms)
+    /// builds the same range.
+    pub fn time_range_ns(&self) -> std::ops::Range<i64> {
+        let q = crate::Query::range_ms(self.from_ms, self.through_ms);
+        q.from..q.through
+    }
+
     /// The object key under `schema`, as Loki's `ExternalKey` builds it.
     pub fn to_key(&self, schema: KeySchema) -> String {
         let sep = match schema {

@@ -315,6 +315,34 @@ impl BlockStore {
             .map_err(|e| name_document(e, &json_path))
     }
 
+    /// Builds the tenant index of `tenant` from a listing, as Tempo's poller does, and writes
+    /// it with [`BlockStore::write_tenant_index`]: every block with `meta.json` in
+    /// [`TenantIndex::metas`], every block with `meta.compacted.json` in
+    /// [`TenantIndex::compacted`], both sorted by block ID. Uploading a block
+    /// ([`WrittenBlock::upload`](crate::WrittenBlock::upload)) does not touch the index; call
+    /// this afterwards so that readers of `index.json.gz` (Tempo's queriers) see the block
+    /// before their next poll builds the index themselves.
+    ///
+    /// # Errors
+    ///
+    /// [`BlockError::InvalidName`] for a bad tenant ID; the errors of
+    /// [`BlockStore::read_meta`] and [`BlockStore::read_compacted_meta`] for a block whose
+    /// meta cannot be read; the backend's error.
+    pub async fn rebuild_tenant_index(&self, tenant: &str) -> Result<TenantIndex> {
+        let ids = self.list_blocks(tenant).await?;
+        let mut metas = Vec::with_capacity(ids.live.len());
+        for id in ids.live {
+            metas.push(self.read_meta(tenant, id).await?);
+        }
+        let mut compacted = Vec::with_capacity(ids.compacted.len());
+        for id in ids.compacted {
+            compacted.push(self.read_compacted_meta(tenant, id).await?);
+        }
+        let index = TenantIndex::new(metas, compacted);
+        self.write_tenant_index(tenant, &index).await?;
+        Ok(index)
+    }
+
     /// Writes the tenant index of `tenant` as Tempo does: `index.pb.zst`, then
     /// `index.json.gz`. An index without any block deletes both files instead.
     ///
