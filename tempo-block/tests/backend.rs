@@ -168,6 +168,32 @@ async fn local_tenant_index() {
 }
 
 #[tokio::test]
+async fn tenant_index_rebuilt_from_a_listing() {
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::memory()));
+    let (a, b, c) = (Uuid::from_u128(0xa), Uuid::from_u128(0xb), Uuid::from_u128(0xc));
+    for id in [c, a, b] {
+        store.write_meta(&sample_meta("tenant-1", id)).await.unwrap();
+    }
+    store.write_meta(&sample_meta("tenant-2", a)).await.unwrap();
+    store
+        .mark_compacted("tenant-1", b, at(1_800_000_000))
+        .await
+        .unwrap();
+    let built = store.rebuild_tenant_index("tenant-1").await.unwrap();
+    let ids: Vec<Uuid> = built.metas.iter().map(|m| m.block_id).collect();
+    assert_eq!(ids, [a, c], "live blocks of this tenant only, sorted");
+    assert_eq!(built.compacted.len(), 1);
+    assert_eq!(built.compacted[0].meta.block_id, b);
+    assert_eq!(built.compacted[0].compacted_time, at(1_800_000_000));
+    // What was written is what readers of the index get.
+    assert_eq!(store.read_tenant_index("tenant-1").await.unwrap(), built);
+    assert!(matches!(
+        store.rebuild_tenant_index("../x").await,
+        Err(BlockError::InvalidName { .. })
+    ));
+}
+
+#[tokio::test]
 async fn names_that_escape_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let backend = Arc::new(ObjectStoreBackend::local(dir.path().join("bucket")).unwrap());

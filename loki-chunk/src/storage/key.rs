@@ -278,6 +278,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_time_range_covers_every_entry_flush_rounds_into_it() {
+        use crate::storage::{from_ms_for_ns, through_ms_for_ns};
+        // First and last entries, ns; the key rounds them to ms as Loki's flush does.
+        for (first, last) in [
+            (1_717_200_000_000_000_000_i64, 1_717_200_000_000_000_000_i64),
+            (1_717_200_000_000_000_001, 1_717_200_005_123_456_789),
+            (1_717_200_000_999_999_999, 1_717_200_001_000_000_000),
+        ] {
+            let key = ObjectKey {
+                tenant: "t".into(),
+                fingerprint: 1,
+                from_ms: from_ms_for_ns(first),
+                through_ms: through_ms_for_ns(last),
+                checksum: 0,
+            };
+            let r = key.time_range_ns();
+            assert!(r.contains(&first) && r.contains(&last), "{r:?} {first} {last}");
+            assert_eq!(r.start % 1_000_000, 0);
+            assert_eq!(r.end % 1_000_000, 0);
+        }
+        let extreme = ObjectKey {
+            tenant: "t".into(),
+            fingerprint: 1,
+            from_ms: i64::MIN,
+            through_ms: i64::MAX,
+            checksum: 0,
+        };
+        assert_eq!(extreme.time_range_ns(), i64::MIN..i64::MAX, "saturates");
+    }
+
+    #[test]
     fn keys_round_trip_in_both_layouts() {
         let key = ObjectKey {
             tenant: "fake".into(),
