@@ -369,12 +369,45 @@ fn blocks_written_here_are_listed_found_and_verified() {
     assert!(text(&out.stdout).contains("\"compactedTime\":\"2025-02-03T04:05:06Z\""));
     let out = run(bucket, "tenant-a", &["schema", &second.to_string()]);
     assert!(text(&out.stdout).starts_with("message Trace {\n"));
+}
 
-    // A tenant without blocks.
+#[test]
+fn a_tenant_without_blocks_is_told_the_tenants_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path();
+    write_block(
+        bucket,
+        "tenant-a",
+        Uuid::from_u128(1),
+        &[trace_json(ID_A, "front", &["00000000000000a1"])],
+    );
+    // A tenant without blocks: the tenants there are named.
+    let there = "; the tenants there: tenant-a";
     let out = run(bucket, "tenant-b", &["find", ID_A]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "tenant tenant-b has no live blocks in {}{there}\n",
+            bucket.display()
+        )),
+        "{}",
+        both(&out)
+    );
     let out = run(bucket, "tenant-b", &["verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(text(&out.stderr).contains(there), "{}", both(&out));
+    let out = run(bucket, "tenant-b", &["list-blocks"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "tenant tenant-b has no blocks in {}{there}\n",
+            bucket.display()
+        )),
+        "{}",
+        both(&out)
+    );
+    let out = run(bucket, "tenant-a", &["list-blocks"]);
+    assert!(out.stderr.is_empty(), "{}", both(&out));
 }
 
 fn chrono_time() -> chrono::DateTime<chrono::Utc> {
@@ -432,19 +465,44 @@ fn broken_blocks_fail_verify_and_find() {
     assert!(text(&out.stderr).contains(&name), "{}", both(&out));
     std::fs::write(&bloom_0, &written.blooms[0]).unwrap();
 
-    // A truncated data file: find and verify report the block, exit 2.
+    // A truncated data file: find and verify report the block and the sizes, exit 2;
+    // list-blocks flags it, exit 1.
     let data = folder.join("data.parquet");
-    std::fs::write(&data, &written.data[..written.data.len() / 2]).unwrap();
+    let (size, half) = (written.data.len(), written.data.len() / 2);
+    std::fs::write(&data, &written.data[..half]).unwrap();
+    let sizes = format!("data.parquet of block {name} is {half} bytes, meta.json says {size}");
     for args in [vec!["find", ID_A], vec!["verify"], vec!["schema", &name]] {
         let out = run(bucket, "t", &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", both(&out));
         assert!(out.stdout.iter().all(|&b| b != b'{'), "{args:?}");
         let err = text(&out.stderr);
         assert!(
-            err.contains(&name) && !err.contains("panicked"),
+            err.contains(&sizes) && !err.contains("panicked"),
             "{args:?}: {err}"
         );
+        assert!(!err.contains("Requested range"), "{err}");
     }
+    let flagged = format!("data.parquet is {half} bytes, meta.json says {size}");
+    let out = run(bucket, "t", &["list-blocks"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let row = text(&out.stdout).lines().nth(1).unwrap().to_owned();
+    assert!(row.ends_with(&format!("live, BROKEN: {flagged}")), "{row}");
+    assert!(
+        text(&out.stderr).contains(&format!("block {name}: {flagged}")),
+        "{}",
+        both(&out)
+    );
+    let out = run(bucket, "t", &["list-blocks", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert_eq!(json_lines(&out).len(), 1);
+    std::fs::remove_file(&data).unwrap();
+    let out = run(bucket, "t", &["list-blocks"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("live, BROKEN: no data.parquet"),
+        "{}",
+        both(&out)
+    );
 
     // A corrupt meta.json.
     std::fs::write(folder.join("meta.json"), b"{\"format\":").unwrap();

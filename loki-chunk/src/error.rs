@@ -63,6 +63,19 @@ pub enum ChunkError {
         /// Bytes left in the input.
         available: u64,
     },
+    /// The chunk was cut short: its trailer (V4), which should end the input, was found
+    /// `expected - size` bytes before where it ends, and the sections it records are where
+    /// it says, checksums included. (Loki's decoder panics on such a chunk.)
+    #[error(
+        "truncated chunk: the chunk is {} bytes shorter than its trailer says ({size} bytes, the trailer describes {expected})",
+        .expected.saturating_sub(*.size)
+    )]
+    TruncatedChunk {
+        /// The length of the input.
+        size: u64,
+        /// The length the trailer's section offsets describe.
+        expected: u64,
+    },
     /// The chunk does not start with Loki's magic number.
     #[error("bad chunk magic {found:#010x}, expected {expected:#010x}")]
     BadMagic {

@@ -115,14 +115,56 @@ fn check_crc(data: &[u8], section: Section, start: usize, len: usize) -> Result<
     }
 }
 
+/// Most bytes [`cut_short_v4`] looks for: with up to 8 missing, the trailer's first three
+/// fields are still whole and the fourth is implied by them.
+const MAX_CUT_FOUND: usize = 8;
+
+/// For a V4 chunk whose trailer does not describe it: the [`ChunkError::TruncatedChunk`] it
+/// is, when it is a chunk with its last 1 to [`MAX_CUT_FOUND`] bytes cut off. The trailer is
+/// then found that many bytes before its place: its symbol-table length and offset and its
+/// metas length are whole, the metas end with their CRC right before it (which gives the
+/// metas offset, whose surviving leading bytes must agree), and both sections' checksums
+/// match. Anything else gives `None`, and the caller's error stands.
+fn cut_short_v4(data: &[u8], header_len: usize) -> Option<ChunkError> {
+    let field = |at: usize| -> Option<u64> {
+        let bytes: [u8; 8] = data.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        Some(u64::from_be_bytes(bytes))
+    };
+    (1..=MAX_CUT_FOUND).find_map(|missing| {
+        let trailer = (data.len() + missing).checked_sub(TRAILER_LEN_V4)?;
+        let (sm_len, sm_offset, metas_len) =
+            (field(trailer)?, field(trailer + 8)?, field(trailer + 16)?);
+        let metas_offset = (trailer as u64)
+            .checked_sub(CRC_LEN as u64)?
+            .checked_sub(metas_len)?;
+        let surviving = data.get(trailer + 24..)?;
+        if metas_offset.to_be_bytes().get(..surviving.len())? != surviving {
+            return None;
+        }
+        let sm_end = sm_offset.checked_add(sm_len)?.checked_add(CRC_LEN as u64)?;
+        if sm_offset < header_len as u64 || sm_end > metas_offset {
+            return None;
+        }
+        let at = |v: u64| usize::try_from(v).ok();
+        check_crc(data, Section::Metas, at(metas_offset)?, at(metas_len)?).ok()?;
+        check_crc(data, Section::SymbolTable, at(sm_offset)?, at(sm_len)?).ok()?;
+        Some(ChunkError::TruncatedChunk {
+            size: data.len() as u64,
+            expected: (trailer + TRAILER_LEN_V4) as u64,
+        })
+    })
+}
+
 impl Chunk {
     /// Opens a chunk (any version 1-4, any codec).
     ///
     /// # Errors
     ///
     /// A [`ChunkError`] naming the section, offset and values when the header, trailer,
-    /// metas or symbol table is corrupt or truncated. Blocks with a bad checksum do not fail
-    /// the open; see [`Chunk::skipped_blocks`].
+    /// metas or symbol table is corrupt or truncated; [`ChunkError::TruncatedChunk`] (with
+    /// the number of bytes missing) for a V4 chunk cut short by up to 8 bytes, whose trailer
+    /// is then found before its place. Blocks with a bad checksum do not fail the open; see
+    /// [`Chunk::skipped_blocks`].
     pub fn open(data: impl Into<Bytes>) -> Result<Self, ChunkError> {
         Self::open_inner(data.into(), true)
     }
@@ -221,8 +263,12 @@ impl Chunk {
             let metas_len = t.be64()?;
             let metas_offset = t.be64()?;
             let base = trailer_start as u64;
-            let symbols = section_bounds("symbol table offset", base + 8, sm_offset, sm_len)?;
-            let metas = section_bounds("metas offset", base + 24, metas_offset, metas_len)?;
+            // Offsets outside the chunk: most often a chunk cut short, whose last 32 bytes are
+            // not its trailer. Say so when the trailer is found a few bytes earlier.
+            let symbols = section_bounds("symbol table offset", base + 8, sm_offset, sm_len)
+                .map_err(|e| cut_short_v4(data, header_len).unwrap_or(e))?;
+            let metas = section_bounds("metas offset", base + 24, metas_offset, metas_len)
+                .map_err(|e| cut_short_v4(data, header_len).unwrap_or(e))?;
             Layout {
                 header_len,
                 symbols: Some(symbols),
@@ -253,7 +299,10 @@ impl Chunk {
     fn open_inner(data: Bytes, symbols_compressed: bool) -> Result<Self, ChunkError> {
         let (version, codec, layout) = Self::layout(&data)?;
         let (metas_offset, metas_len) = layout.metas;
-        check_crc(&data, Section::Metas, metas_offset, metas_len)?;
+        check_crc(&data, Section::Metas, metas_offset, metas_len).map_err(|e| {
+            let cut = (version == V4).then(|| cut_short_v4(&data, layout.header_len));
+            cut.flatten().unwrap_or(e)
+        })?;
         let mut first_block_start = layout.header_len;
         let symbols = if let Some((sm_offset, sm_len)) = layout.symbols {
             check_crc(&data, Section::SymbolTable, sm_offset, sm_len)?;
@@ -508,7 +557,8 @@ impl Chunk {
         })
     }
 
-    /// Smallest and largest timestamp over the readable blocks and the head, if any.
+    /// Smallest and largest entry timestamp (ns since the epoch) over the readable blocks and
+    /// the head, if any.
     pub fn bounds(&self) -> Option<(i64, i64)> {
         let blocks = self.blocks.iter().map(|b| (b.min_ts, b.max_ts));
         let head = self.head.iter().filter_map(|h| {
@@ -571,8 +621,9 @@ impl Chunk {
             .min(MAX_BLOCK_RESERVE);
         out.payload.clear();
         out.payload.reserve(usize::try_from(expected).unwrap_or(0));
+        let compressed = self.data.slice_ref(compressed);
         self.codec
-            .decompress_into(compressed, &mut out.payload, limit)
+            .decompress_bytes(compressed, &mut out.payload, limit)
             .map_err(|reason| ChunkError::Decompress {
                 section,
                 codec: self.codec,

@@ -293,6 +293,7 @@ fn damaged_vectors_get_typed_errors_or_reported_skips() {
                     matches!(
                         err,
                         ChunkError::Truncated { .. }
+                            | ChunkError::TruncatedChunk { .. }
                             | ChunkError::OutOfRange { .. }
                             | ChunkError::ChecksumMismatch { .. }
                     ),

@@ -68,7 +68,11 @@ fn v4_metadata_is_returned_sorted_by_normalised_name() {
 
     // Loki's order: by normalised name, byte order.
     let want = [
-        Entry::with_metadata(T0, "two names", [("k8s_cluster", "c1"), ("key_1st", "first")]),
+        Entry::with_metadata(
+            T0,
+            "two names",
+            [("k8s_cluster", "c1"), ("key_1st", "first")],
+        ),
         Entry::new(T0 + 1, "none"),
         Entry::with_metadata(
             T0 + 2,

@@ -224,3 +224,42 @@ fn data_after_a_zstd_or_flate_stream_is_an_error() {
         );
     }
 }
+
+#[test]
+fn a_v4_chunk_cut_short_says_by_how_many_bytes() {
+    let mut w = ChunkWriter::new(WriterOptions::v4(Codec::Snappy).block_size(256)).unwrap();
+    for i in 0..50i64 {
+        let line = format!("line {i} of a chunk that will be cut short");
+        let _ = w
+            .append(
+                1_717_200_000_000_000_000 + i,
+                line.as_bytes(),
+                &[("k", "v")],
+            )
+            .unwrap();
+    }
+    let chunk = w.finish().unwrap();
+    let n = chunk.len() as u64;
+    for missing in 1..=8u64 {
+        let cut = chunk.slice(..chunk.len() - missing as usize);
+        let err = Chunk::open(cut).unwrap_err();
+        assert_eq!(
+            err,
+            ChunkError::TruncatedChunk {
+                size: n - missing,
+                expected: n
+            },
+            "{missing}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("{missing} bytes shorter than its trailer says")),
+            "{err}"
+        );
+    }
+    // More cut off: the trailer is gone; some other typed error, never a panic.
+    for missing in [9, 20, 32, chunk.len() as u64 / 2] {
+        let err = Chunk::open(chunk.slice(..chunk.len() - missing as usize)).unwrap_err();
+        assert!(!matches!(err, ChunkError::TruncatedChunk { .. }), "{err}");
+    }
+}

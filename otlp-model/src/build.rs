@@ -327,7 +327,10 @@ mod tests {
         assert_eq!(s.parent_span_id(), Some(SpanId::from_u64(5)));
         s.set_status(StatusCode::Ok, "fine");
         assert_eq!(s.status_code(), StatusCode::Ok);
-        assert_eq!(s.status.as_ref().map(|st| st.message.as_str()), Some("fine"));
+        assert_eq!(
+            s.status.as_ref().map(|st| st.message.as_str()),
+            Some("fine")
+        );
         s.set_kind(SpanKind::Client);
         assert_eq!(s.kind(), SpanKind::Client);
         s.attributes = attrs([("a", 1_i64), ("b", 2)]);

@@ -83,6 +83,19 @@ pub enum BlockError {
         /// How it is corrupt.
         detail: String,
     },
+    /// An object of a block is not the size the block's `meta.json` records (`size` for
+    /// `data.parquet`): the object was cut short (an interrupted copy or upload), or replaced.
+    #[error("{object} of block {block} is {found} bytes, meta.json says {expected}")]
+    SizeMismatch {
+        /// The block.
+        block: uuid::Uuid,
+        /// The object's name (`data.parquet`).
+        object: &'static str,
+        /// The size `meta.json` records.
+        expected: u64,
+        /// The object's size in the store.
+        found: u64,
+    },
     /// A bloom shard did not decode.
     #[error("{what}: {source}")]
     Bloom {

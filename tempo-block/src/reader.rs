@@ -117,8 +117,10 @@ impl BlockReader {
     /// # Errors
     ///
     /// [`BlockError::UnsupportedVersion`] for a block this crate does not read; the storage's
-    /// errors; [`BlockError::Corrupt`] or [`BlockError::Parquet`] for a file whose footer,
-    /// page indexes or schema are not a Tempo block's.
+    /// errors; [`BlockError::SizeMismatch`] when the footer cannot be read and `data.parquet`
+    /// is not the `size` meta.json records (a truncated copy); [`BlockError::Corrupt`] or
+    /// [`BlockError::Parquet`] for a file whose footer, page indexes or schema are not a
+    /// Tempo block's.
     pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
         meta.version()?;
         let what = format!("{DATA_NAME} of block {}", meta.block_id);
@@ -128,7 +130,24 @@ impl BlockReader {
             objects.size(DATA_NAME).await?
         };
         let source: Arc<dyn RangeRead> = Arc::new(DataObject(Arc::clone(&objects)));
-        let file = ParquetFile::open(source, len, u64::from(meta.footer_size), &what).await?;
+        let file = match ParquetFile::open(source, len, u64::from(meta.footer_size), &what).await {
+            Ok(file) => file,
+            // The footer is read at the end meta.json records, without asking the store for
+            // the size first (one request fewer per block). When that fails, a file of
+            // another size is the likely cause, and the error that says so.
+            Err(e) if meta.size > 0 => match objects.size(DATA_NAME).await {
+                Ok(found) if found != meta.size => {
+                    return Err(BlockError::SizeMismatch {
+                        block: meta.block_id,
+                        object: DATA_NAME,
+                        expected: meta.size,
+                        found,
+                    });
+                }
+                _ => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
         let layout = Layout::resolve(file.plan(), &meta.dedicated_columns)?;
         let trace_id_column = file
             .column_index("TraceID")

@@ -8,13 +8,16 @@
 //! ```
 //!
 //! Exit status: 0 success (for `test`: every ID may be present), 1 when `test` finds an ID
-//! that is definitely absent or `demo` finds a false negative, 2 on any error.
+//! that is definitely absent or `demo` finds a false negative, 2 on any error. A closed
+//! output pipe (`tempo-bloom test … | head -1`) ends the program quietly with status 0.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bloom::tempo::{ShardView, ShardedBloom, TempoBloomParams, TraceKey, shard_object_name};
 use clap::{Parser, Subcommand};
+use examples::cli::{self, Result};
 use rand::{RngExt, SeedableRng};
 
 #[derive(Parser)]
@@ -73,8 +76,6 @@ enum Command {
     },
 }
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -89,14 +90,7 @@ fn main() -> ExitCode {
         Command::Test { block, ids } => test(&block, &ids),
         Command::Inspect { files } => inspect(&files),
     };
-    match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("tempo-bloom: {e}");
-            ExitCode::from(2)
-        }
-    }
+    cli::exit("tempo-bloom", outcome)
 }
 
 /// Parses a hex trace ID of up to 32 digits, left-padding it with zeros to 16 bytes.
@@ -155,21 +149,29 @@ fn demo(dir: &Path, traces: u64, seed: u64) -> Result<bool> {
     let false_positives = (0..probes)
         .filter(|_| lookup(&shards, &rng.random::<[u8; 16]>()))
         .count();
-    println!(
+    let mut out = cli::stdout();
+    writeln!(
+        out,
         "wrote {} shard(s) of {} bytes for {traces} trace IDs to {} (k = {}, estimated bits = {})",
         shards.len(),
         shards.first().map_or(0, |s| s.as_bytes().len()),
         block.display(),
         params.k(),
         params.total_bits(),
-    );
-    println!("read back: {} of {traces} IDs found", ids.len() - missing);
+    )?;
+    writeln!(
+        out,
+        "read back: {} of {traces} IDs found",
+        ids.len() - missing
+    )?;
     #[allow(clippy::cast_precision_loss)] // display only
     let rate = false_positives as f64 / f64::from(probes);
-    println!(
+    writeln!(
+        out,
         "false positives: {false_positives} of {probes} random absent IDs ({rate:.5}, target {})",
         params.false_positive()
-    );
+    )?;
+    out.flush()?;
     Ok(missing == 0)
 }
 
@@ -186,33 +188,40 @@ fn build(ids: &Path, out: &Path, fp: f64, shard_size: u32, estimated: Option<u64
         filter.insert(id);
     }
     write_shards(out, &filter)?;
-    println!(
+    let mut out = cli::stdout();
+    writeln!(
+        out,
         "{} IDs -> {} shard(s), k = {}, {} bits each",
         ids.len(),
         filter.shard_count(),
         params.k(),
         params.shard_bits()
-    );
+    )?;
+    out.flush()?;
     Ok(true)
 }
 
 fn test(block: &Path, ids: &[String]) -> Result<bool> {
     let shards = read_shards(block)?;
     let mut all = true;
+    let mut out = cli::stdout();
     for hex_id in ids {
         let id = parse_trace_id(hex_id)?;
         let maybe = lookup(&shards, &id);
         all &= maybe;
-        println!(
+        writeln!(
+            out,
             "{} {}",
             hex::encode(id),
             if maybe { "maybe" } else { "absent" }
-        );
+        )?;
     }
+    out.flush()?;
     Ok(all)
 }
 
 fn inspect(files: &[PathBuf]) -> Result<bool> {
+    let mut out = cli::stdout();
     for path in files {
         let bytes = std::fs::read(path)?;
         let shard = ShardView::parse(bytes.as_slice())
@@ -227,14 +236,16 @@ fn inspect(files: &[PathBuf]) -> Result<bool> {
             .sum();
         #[allow(clippy::cast_precision_loss)] // display only
         let fill = f64::from(set) / shard.m() as f64;
-        println!(
+        writeln!(
+            out,
             "{}: m = {} bits, k = {}, {} bytes, {set} bits set ({:.4} full)",
             path.display(),
             shard.m(),
             shard.k(),
             bytes.len(),
             fill
-        );
+        )?;
     }
+    out.flush()?;
     Ok(true)
 }

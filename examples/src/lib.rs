@@ -1,0 +1,15 @@
+//! Code shared by the example binaries (`tempo-bloom`, `tempo-block-inspect`,
+//! `tempo-block-convert`, `loki-chunk-inspect`, `loki-chunk-convert`); the binaries
+//! themselves are in `src/bin/`.
+//!
+//! * [`cli`]: what every binary does the same way: output whose errors end the program (a
+//!   closed pipe quietly), exit statuses, messages on stderr, progress bars, times, inputs.
+//! * [`bucket`]: opening a Tempo bucket (a local folder or an object-store URL) for the two
+//!   Tempo tools.
+//!
+//! Nothing here is meant as a library for other crates: it is the binaries' common code,
+//! documented so the binaries stay short.
+#![forbid(unsafe_code)]
+
+pub mod bucket;
+pub mod cli;
