@@ -94,8 +94,10 @@ pub mod raw {
     use std::io::{Read, Write};
 
     use loki_chunk::Codec;
+    use loki_chunk::codec::DEFLATE_LEVEL;
 
-    /// Compresses `data` with `codec`'s library as one stream.
+    /// Compresses `data` with `codec`'s library as one stream, with the settings the chunk
+    /// writer uses (gzip and flate: libdeflate at [`DEFLATE_LEVEL`]).
     ///
     /// # Panics
     ///
@@ -103,15 +105,22 @@ pub mod raw {
     pub fn compress(codec: Codec, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(data.len() / 2);
         match codec {
-            Codec::Gzip => {
-                let mut e = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-                e.write_all(data).expect("in memory");
-                return e.finish().expect("in memory");
-            }
-            Codec::Flate => {
-                let mut e = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
-                e.write_all(data).expect("in memory");
-                return e.finish().expect("in memory");
+            Codec::Gzip | Codec::Flate => {
+                let level = libdeflater::CompressionLvl::new(DEFLATE_LEVEL).expect("valid level");
+                let mut c = libdeflater::Compressor::new(level);
+                let gzip = codec == Codec::Gzip;
+                let bound = if gzip {
+                    c.gzip_compress_bound(data.len())
+                } else {
+                    c.deflate_compress_bound(data.len())
+                };
+                out.resize(bound, 0);
+                let n = if gzip {
+                    c.gzip_compress(data, &mut out)
+                } else {
+                    c.deflate_compress(data, &mut out)
+                };
+                out.truncate(n.expect("bound is enough"));
             }
             Codec::Snappy => {
                 let mut e = snap::write::FrameEncoder::new(&mut out);
@@ -138,7 +147,72 @@ pub mod raw {
         out
     }
 
-    /// Decompresses one stream of `codec` into `out`.
+    /// gzip or raw DEFLATE with zlib-rs at level 6 (flate2's default): what the chunk writer
+    /// used before libdeflate, kept as a second baseline.
+    ///
+    /// # Panics
+    ///
+    /// For a codec other than gzip and flate.
+    pub fn compress_zlib6(codec: Codec, data: &[u8]) -> Vec<u8> {
+        let level = flate2::Compression::default();
+        match codec {
+            Codec::Gzip => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
+                e.write_all(data).expect("in memory");
+                e.finish().expect("in memory")
+            }
+            Codec::Flate => {
+                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), level);
+                e.write_all(data).expect("in memory");
+                e.finish().expect("in memory")
+            }
+            _ => panic!("zlib-rs baseline is for gzip and flate"),
+        }
+    }
+
+    /// Decompresses every stream of `blocks` (each one stream of `codec`) into `out` in turn,
+    /// calling `each` after each block, with one decoder reused across blocks where the
+    /// library allows it (LZ4 and snappy frame decoders, whose buffers are the expensive
+    /// part): the baseline a reader with reused decoders is measured against.
+    ///
+    /// # Panics
+    ///
+    /// If a block is not a valid stream.
+    pub fn decompress_all(
+        codec: Codec,
+        blocks: &[Vec<u8>],
+        out: &mut Vec<u8>,
+        mut each: impl FnMut(&[u8]),
+    ) {
+        match codec {
+            Codec::Lz4_64k | Codec::Lz4_256k | Codec::Lz4_1M | Codec::Lz4_4M => {
+                let mut dec = lz4_flex::frame::FrameDecoder::new(&b""[..]);
+                for b in blocks {
+                    *dec.get_mut() = b.as_slice();
+                    out.clear();
+                    dec.read_to_end(out).expect("valid");
+                    each(out);
+                }
+            }
+            Codec::Snappy => {
+                let mut dec = snap::read::FrameDecoder::new(&b""[..]);
+                for b in blocks {
+                    *dec.get_mut() = b.as_slice();
+                    out.clear();
+                    dec.read_to_end(out).expect("valid");
+                    each(out);
+                }
+            }
+            _ => {
+                for b in blocks {
+                    decompress(codec, b, out);
+                    each(out);
+                }
+            }
+        }
+    }
+
+    /// Decompresses one stream of `codec` into `out` with a fresh decoder.
     ///
     /// # Panics
     ///

@@ -58,6 +58,12 @@ impl Head {
         }
     }
 
+    /// Makes room for `bytes` of encoded entries (a hint; the arena still grows past it).
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.encoded
+            .reserve(bytes.saturating_sub(self.encoded.len()));
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }

@@ -105,6 +105,12 @@ impl WriterOptions {
     }
 }
 
+/// Largest block area reserved up front (see `ChunkWriter::data_capacity`).
+const MAX_DATA_RESERVE: usize = 64 << 20;
+
+/// Largest head arena reserved up front (a larger block size grows the arena as it fills).
+const MAX_HEAD_RESERVE: usize = 16 << 20;
+
 /// What happened to an appended entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -116,10 +122,11 @@ pub enum Appended {
     Duplicate,
 }
 
-/// A block that has been cut: its compressed bytes and facts.
+/// A block that has been cut: where its compressed bytes are, and its facts.
 #[derive(Debug, Clone)]
 struct CutBlock {
-    data: Vec<u8>,
+    /// The block's bytes in [`ChunkWriter::data`] (its CRC follows them there).
+    range: std::ops::Range<usize>,
     entries: u64,
     min_ts: i64,
     max_ts: i64,
@@ -149,6 +156,9 @@ pub struct ChunkWriter {
     opts: WriterOptions,
     symbols: Symbolizer,
     blocks: Vec<CutBlock>,
+    /// The cut blocks as the chunk stores them: each block's bytes then its CRC-32C, back to
+    /// back, so that [`ChunkWriter::finish`] only has to put the header in front.
+    data: Vec<u8>,
     cut_bytes: usize,
     head: Head,
     scratch: Vec<u8>,
@@ -167,6 +177,7 @@ impl ChunkWriter {
             opts,
             symbols: Symbolizer::default(),
             blocks: Vec::new(),
+            data: Vec::new(),
             cut_bytes: 0,
             head: Head::new(opts.head_format),
             scratch: Vec::new(),
@@ -223,6 +234,12 @@ impl ChunkWriter {
             });
         }
         let pairs = self.symbolize(metadata);
+        if self.head.is_empty() {
+            // The head fills to about the block size before it is cut: allocate that once
+            // instead of growing (and copying) the arena through every power of two.
+            self.head
+                .reserve(self.opts.block_size.min(MAX_HEAD_RESERVE) + line.len() + 64);
+        }
         let outcome = self.head.append(ts, line, &pairs)?;
         if self.head.size() >= self.opts.block_size {
             self.cut_block()?;
@@ -275,12 +292,18 @@ impl ChunkWriter {
         let Some((min_ts, max_ts)) = self.head.bounds() else {
             return Ok(());
         };
+        if self.data.capacity() == 0 {
+            self.data.reserve(self.data_capacity());
+        }
         let payload = self.head.block_payload(&mut self.scratch);
-        let mut data = Vec::with_capacity(payload.len() / 2 + 64);
-        self.opts.codec.compress_into(payload, &mut data)?;
-        self.cut_bytes += data.len();
+        let start = self.data.len();
+        self.opts.codec.compress_into(payload, &mut self.data)?;
+        let end = self.data.len();
+        let crc = crc32c::crc32c(self.data.get(start..).unwrap_or_default());
+        self.data.extend_from_slice(&crc.to_be_bytes());
+        self.cut_bytes += end - start;
         self.blocks.push(CutBlock {
-            data,
+            range: start..end,
             entries: self.head.len() as u64,
             min_ts,
             max_ts,
@@ -314,7 +337,7 @@ impl ChunkWriter {
             let mut block = DecodedBlock::default();
             self.opts
                 .codec
-                .decompress_into(&b.data, &mut block.payload, u64::MAX)
+                .decompress_into(self.block_bytes(b), &mut block.payload, u64::MAX)
                 .map_err(|reason| ChunkError::Decompress {
                     section: Section::Block(i),
                     codec: self.opts.codec,
@@ -366,7 +389,15 @@ impl ChunkWriter {
     /// A compression error from the codec.
     pub fn finish(mut self) -> Result<Bytes, ChunkError> {
         self.close()?;
-        Ok(Bytes::from(self.serialize(true)?))
+        let (prefix, symbols) = self.prefix(true)?;
+        let tail = self.tail(prefix.len(), symbols);
+        let mut data = std::mem::take(&mut self.data);
+        // Put the header in front of the blocks in place (one move within the buffer, which
+        // was reserved with room to spare) instead of copying every block into a new one.
+        data.reserve(prefix.len() + tail.len());
+        data.splice(0..0, prefix);
+        data.extend_from_slice(&tail);
+        Ok(Bytes::from(data))
     }
 
     /// The chunk's bytes as they stand: cut blocks only, the head is not included (call
@@ -430,11 +461,14 @@ impl ChunkWriter {
             let data = restored
                 .bytes()
                 .get(start..start.saturating_add(len))
-                .unwrap_or_default()
-                .to_vec();
+                .unwrap_or_default();
+            let at = w.data.len();
+            w.data.extend_from_slice(data);
+            w.data
+                .extend_from_slice(&crc32c::crc32c(data).to_be_bytes());
             w.cut_bytes += data.len();
             w.blocks.push(CutBlock {
-                data,
+                range: at..at + data.len(),
                 entries: meta.entries,
                 min_ts: meta.min_ts,
                 max_ts: meta.max_ts,
@@ -463,9 +497,9 @@ impl ChunkWriter {
                     } else {
                         0
                     },
-                    compressed_len: b.data.len() as u64,
+                    compressed_len: b.range.len() as u64,
                 };
-                offset += (b.data.len() + CRC_LEN) as u64;
+                offset += (b.range.len() + CRC_LEN) as u64;
                 meta
             })
             .collect()
@@ -492,7 +526,7 @@ impl ChunkWriter {
             })
     }
 
-    /// Smallest and largest timestamp in the blocks and the head.
+    /// Smallest and largest entry timestamp (ns since the epoch) in the blocks and the head.
     pub fn bounds(&self) -> Option<(i64, i64)> {
         self.blocks
             .iter()
@@ -528,9 +562,28 @@ impl ChunkWriter {
         }
     }
 
-    fn serialize(&self, compress_symbols: bool) -> Result<Vec<u8>, ChunkError> {
-        let total: usize = self.blocks.iter().map(|b| b.data.len() + CRC_LEN).sum();
-        let mut out = Vec::with_capacity(total + 64 + self.blocks.len() * 24);
+    /// The bytes of cut block `b`.
+    fn block_bytes(&self, b: &CutBlock) -> &[u8] {
+        self.data.get(b.range.clone()).unwrap_or_default()
+    }
+
+    /// What [`ChunkWriter::data`] is reserved to on the first cut: the target size plus a
+    /// block (or, without a target, the ten blocks such a chunk holds), capped. This is
+    /// address space; pages are touched only as blocks are written.
+    fn data_capacity(&self) -> usize {
+        let block = self.opts.codec.output_capacity(self.opts.block_size) + CRC_LEN;
+        let want = if self.opts.target_size > 0 {
+            self.opts.target_size.saturating_add(block)
+        } else {
+            block.saturating_mul(BLOCKS_PER_CHUNK_WITHOUT_TARGET)
+        };
+        want.min(MAX_DATA_RESERVE)
+    }
+
+    /// The bytes before the blocks: magic, version, codec and, in V4, the symbol section and
+    /// its CRC; with the section's offset and length (zero before V4).
+    fn prefix(&self, compress_symbols: bool) -> Result<(Vec<u8>, (u64, u64)), ChunkError> {
+        let mut out = Vec::with_capacity(64);
         out.extend_from_slice(&MAGIC.to_be_bytes());
         out.push(self.opts.version);
         out.push(self.opts.codec.id());
@@ -547,26 +600,27 @@ impl ChunkWriter {
             sm = (start as u64, (out.len() - start) as u64);
             out.extend_from_slice(&crc.to_be_bytes());
         }
-        let mut offsets = Vec::with_capacity(self.blocks.len());
-        for b in &self.blocks {
-            offsets.push(out.len() as u64);
-            out.extend_from_slice(&b.data);
-            out.extend_from_slice(&crc32c::crc32c(&b.data).to_be_bytes());
-        }
-        let metas_offset = out.len();
+        Ok((out, sm))
+    }
+
+    /// The bytes after the blocks, for blocks starting at `blocks_start`: the metas, their
+    /// CRC and the trailer of offsets.
+    fn tail(&self, blocks_start: usize, sm: (u64, u64)) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.blocks.len() * 24);
+        let metas_offset = blocks_start + self.data.len();
         put_uvarint(&mut out, self.blocks.len() as u64);
-        for (b, offset) in self.blocks.iter().zip(offsets) {
+        for b in &self.blocks {
             put_uvarint(&mut out, b.entries);
             put_varint(&mut out, b.min_ts);
             put_varint(&mut out, b.max_ts);
-            put_uvarint(&mut out, offset);
+            put_uvarint(&mut out, (blocks_start + b.range.start) as u64);
             if self.opts.version >= V3 {
                 put_uvarint(&mut out, b.uncompressed_size);
             }
-            put_uvarint(&mut out, b.data.len() as u64);
+            put_uvarint(&mut out, b.range.len() as u64);
         }
-        let metas_len = out.len() - metas_offset;
-        let crc = crc32c::crc32c(out.get(metas_offset..).unwrap_or_default());
+        let metas_len = out.len();
+        let crc = crc32c::crc32c(&out);
         out.extend_from_slice(&crc.to_be_bytes());
         if self.with_metadata() {
             out.extend_from_slice(&sm.1.to_be_bytes());
@@ -574,6 +628,17 @@ impl ChunkWriter {
             out.extend_from_slice(&(metas_len as u64).to_be_bytes());
         }
         out.extend_from_slice(&(metas_offset as u64).to_be_bytes());
+        out
+    }
+
+    /// The whole chunk, copied (the writer stays usable).
+    fn serialize(&self, compress_symbols: bool) -> Result<Vec<u8>, ChunkError> {
+        let (prefix, sm) = self.prefix(compress_symbols)?;
+        let tail = self.tail(prefix.len(), sm);
+        let mut out = Vec::with_capacity(prefix.len() + self.data.len() + tail.len());
+        out.extend_from_slice(&prefix);
+        out.extend_from_slice(&self.data);
+        out.extend_from_slice(&tail);
         Ok(out)
     }
 }
