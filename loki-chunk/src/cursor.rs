@@ -109,6 +109,14 @@ impl<'a> Cursor<'a> {
     /// An unsigned LEB128 varint (Go `binary.Uvarint`): at most 10 bytes, no overflow.
     #[inline]
     pub(crate) fn uvarint(&mut self) -> Result<u64, ChunkError> {
+        // One-byte varints (line lengths under 128, metadata section sizes and counts) are
+        // the most common: no load-and-compact for them.
+        if let Some(&b) = self.bytes.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
         // Fast path: with ten bytes in view, decode from one little-endian 64-bit load: the
         // first byte without a continuation bit ends the varint, and the 7-bit groups are
         // compacted with shifts and masks. Near the end of the input, fall back to the
