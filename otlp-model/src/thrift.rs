@@ -544,9 +544,197 @@ pub fn thrift_struct_i32_fields(bytes: &[u8], protocol: Protocol) -> Result<Vec<
 /// [`ModelError::Thrift`] with the offset and reason when the bytes do not hold a complete
 /// struct.
 pub fn thrift_struct_len(bytes: &[u8], protocol: Protocol) -> Result<usize> {
+    if protocol == Protocol::Compact
+        && let Some(len) = compact_struct_len(bytes)
+    {
+        return Ok(len);
+    }
     let mut r = Reader::new(bytes, protocol);
     r.skip(TType::Struct)?;
     Ok(r.position())
+}
+
+/// Nesting at which [`CompactWalk`] gives up and leaves the walk to [`Reader`] (which allows
+/// [`MAX_DEPTH`]); Parquet's structs nest a handful of levels.
+const FAST_WALK_DEPTH: usize = 32;
+
+/// [`thrift_struct_len`]'s walk of a compact-protocol struct, without the [`Reader`]'s field
+/// IDs, boolean slot and error reports: about four times as fast on Parquet footers. It
+/// accepts only what [`Reader::skip`] accepts, with the same length; `None` (invalid input,
+/// or nesting past [`FAST_WALK_DEPTH`]) hands the bytes to the reader, which then reports the
+/// error with its offset.
+fn compact_struct_len(bytes: &[u8]) -> Option<usize> {
+    let mut w = CompactWalk { buf: bytes, pos: 0 };
+    w.fields(0)?;
+    Some(w.pos)
+}
+
+struct CompactWalk<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl CompactWalk<'_> {
+    #[inline]
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    /// A varint of at most `max` bytes (the reader's bounds: 3 for i16, 5 for i32 and
+    /// lengths, 10 for i64).
+    #[inline]
+    fn varint(&mut self, max: usize) -> Option<u64> {
+        let mut value = 0u64;
+        for i in 0..max {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// Steps over a varint of at most `max` bytes.
+    #[inline]
+    fn skip_varint(&mut self, max: usize) -> Option<()> {
+        let rest = self.buf.get(self.pos..)?;
+        let end = rest.iter().take(max).position(|b| b & 0x80 == 0)?;
+        self.pos += end + 1;
+        Some(())
+    }
+
+    #[inline]
+    fn skip(&mut self, n: u64) -> Option<()> {
+        let n = usize::try_from(n).ok()?;
+        if n > self.buf.len() - self.pos {
+            return None;
+        }
+        self.pos += n;
+        Some(())
+    }
+
+    /// A container's element count, which may not exceed the bytes left.
+    #[inline]
+    fn count(&self, n: u64) -> Option<u64> {
+        (usize::try_from(n).ok()? <= self.buf.len() - self.pos).then_some(n)
+    }
+
+    /// The fields of a struct up to its stop byte, the struct at `depth`.
+    fn fields(&mut self, depth: usize) -> Option<()> {
+        if depth > FAST_WALK_DEPTH {
+            return None;
+        }
+        loop {
+            let header = self.byte()?;
+            let t = header & 0x0f;
+            if t == 0 {
+                return Some(());
+            }
+            if header >> 4 == 0 {
+                // A full field ID follows.
+                self.skip_varint(3)?;
+            }
+            match t {
+                // A boolean field's value is its type nibble.
+                1 | 2 => {}
+                5 => self.skip_varint(5)?,
+                6 => self.skip_varint(10)?,
+                8 => {
+                    let n = self.varint(5)?;
+                    self.skip(n)?;
+                }
+                _ => self.value(t, depth + 1)?,
+            }
+        }
+    }
+
+    /// `n` values of compact type `et`, the elements of a list or set at `depth - 1`.
+    fn elements(&mut self, et: u8, n: u64, depth: usize) -> Option<()> {
+        let n = self.count(n)?;
+        match et {
+            // Booleans and bytes take one byte each, doubles eight, UUIDs sixteen.
+            1..=3 => self.skip(n),
+            7 => self.skip(n.checked_mul(8)?),
+            13 => self.skip(n.checked_mul(16)?),
+            4..=6 => {
+                let max = [3, 5, 10][usize::from(et - 4)];
+                for _ in 0..n {
+                    self.skip_varint(max)?;
+                }
+                Some(())
+            }
+            8 => {
+                for _ in 0..n {
+                    let len = self.varint(5)?;
+                    self.skip(len)?;
+                }
+                Some(())
+            }
+            _ => {
+                for _ in 0..n {
+                    self.value(et, depth)?;
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// One value of compact type `t` (a boolean as a container element: one byte).
+    fn value(&mut self, t: u8, depth: usize) -> Option<()> {
+        match t {
+            1..=3 => self.skip(1),
+            4 => self.skip_varint(3),
+            5 => self.skip_varint(5),
+            6 => self.skip_varint(10),
+            7 => self.skip(8),
+            8 => {
+                let n = self.varint(5)?;
+                self.skip(n)
+            }
+            9 | 10 => {
+                if depth > FAST_WALK_DEPTH {
+                    return None;
+                }
+                let header = self.byte()?;
+                let short = header >> 4;
+                let n = if short == 15 {
+                    self.varint(5)?
+                } else {
+                    u64::from(short)
+                };
+                let et = header & 0x0f;
+                if !(1..=13).contains(&et) {
+                    return None;
+                }
+                self.elements(et, n, depth + 1)
+            }
+            11 => {
+                if depth > FAST_WALK_DEPTH {
+                    return None;
+                }
+                let n = self.varint(5)?;
+                if n == 0 {
+                    return Some(());
+                }
+                let kv = self.byte()?;
+                let (kt, vt) = (kv >> 4, kv & 0x0f);
+                if !(1..=13).contains(&kt) || !(1..=13).contains(&vt) {
+                    return None;
+                }
+                for _ in 0..self.count(n)? {
+                    self.value(kt, depth + 1)?;
+                    self.value(vt, depth + 1)?;
+                }
+                Some(())
+            }
+            12 => self.fields(depth),
+            13 => self.skip(16),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -621,6 +809,175 @@ mod tests {
         let mut r = Reader::new(&bytes, Protocol::Binary);
         assert!(matches!(
             r.skip(TType::Struct),
+            Err(ModelError::Thrift {
+                reason: ThriftReason::TooDeep,
+                ..
+            })
+        ));
+    }
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            #[allow(clippy::cast_possible_truncation)]
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        out.push(v as u8);
+    }
+
+    /// A random compact value of type `t` (booleans as container elements).
+    fn value(rng: &mut Rng, t: u8, depth: usize, out: &mut Vec<u8>) {
+        let leaf = depth > 6;
+        match t {
+            1 | 2 => out.push(1 + u8::try_from(rng.below(2)).unwrap_or(0)),
+            3 => out.push(u8::try_from(rng.below(256)).unwrap_or(0)),
+            4 => varint(out, rng.below(1 << 16)),
+            5 => varint(out, rng.below(1 << 32)),
+            6 => varint(out, rng.next()),
+            7 => out.extend_from_slice(&rng.next().to_le_bytes()),
+            8 => {
+                let n = rng.below(20);
+                varint(out, n);
+                out.extend((0..n).map(|i| u8::try_from(i).unwrap_or(0)));
+            }
+            9 | 10 => {
+                let n = if leaf { 0 } else { rng.below(20) };
+                let et = element_type(rng);
+                if n < 15 {
+                    out.push(u8::try_from(n).unwrap_or(0) << 4 | et);
+                } else {
+                    out.push(0xf0 | et);
+                    varint(out, n);
+                }
+                for _ in 0..n {
+                    value(rng, et, depth + 1, out);
+                }
+            }
+            11 => {
+                let n = if leaf { 0 } else { rng.below(4) };
+                varint(out, n);
+                if n > 0 {
+                    let (kt, vt) = (element_type(rng), element_type(rng));
+                    out.push(kt << 4 | vt);
+                    for _ in 0..n {
+                        value(rng, kt, depth + 1, out);
+                        value(rng, vt, depth + 1, out);
+                    }
+                }
+            }
+            12 => fields(rng, depth, out),
+            _ => out.extend_from_slice(&[0xab; 16]),
+        }
+    }
+
+    fn element_type(rng: &mut Rng) -> u8 {
+        1 + u8::try_from(rng.below(13)).unwrap_or(0)
+    }
+
+    /// A random compact struct's fields and stop byte.
+    fn fields(rng: &mut Rng, depth: usize, out: &mut Vec<u8>) {
+        let n = if depth > 6 { 0 } else { rng.below(6) };
+        for _ in 0..n {
+            let t = element_type(rng);
+            let delta = u8::try_from(rng.below(16)).unwrap_or(0);
+            out.push(delta << 4 | t);
+            if delta == 0 {
+                varint(out, rng.below(1 << 16));
+            }
+            if t != 1 && t != 2 {
+                value(rng, t, depth + 1, out);
+            }
+        }
+        out.push(0);
+    }
+
+    fn reader_len(bytes: &[u8]) -> Option<usize> {
+        let mut r = Reader::new(bytes, Protocol::Compact);
+        r.skip(TType::Struct).ok().map(|()| r.position())
+    }
+
+    #[test]
+    fn fast_compact_walk_agrees_with_the_reader() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut answered = 0;
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            fields(&mut rng, 0, &mut bytes);
+            let len = bytes.len();
+            bytes.extend_from_slice(&[0x15, 0x02, 0x00]);
+            // Every well-formed struct is walked, to the same length.
+            assert_eq!(compact_struct_len(&bytes), Some(len));
+            assert_eq!(reader_len(&bytes), Some(len));
+            // Damaged copies: wherever the fast walk answers, the reader agrees.
+            for _ in 0..8 {
+                let mut bad = bytes.clone();
+                match rng.below(3) {
+                    0 => bad.truncate(usize::try_from(rng.below(len as u64)).unwrap_or(0)),
+                    1 => {
+                        let at = usize::try_from(rng.below(bad.len() as u64)).unwrap_or(0);
+                        bad[at] = u8::try_from(rng.below(256)).unwrap_or(0);
+                    }
+                    _ => {
+                        let at = usize::try_from(rng.below(bad.len() as u64)).unwrap_or(0);
+                        bad[at] ^= 1 << rng.below(8);
+                    }
+                }
+                if let Some(n) = compact_struct_len(&bad) {
+                    answered += 1;
+                    assert_eq!(reader_len(&bad), Some(n), "{bad:02x?}");
+                }
+                assert_eq!(
+                    thrift_struct_len(&bad, Protocol::Compact).ok(),
+                    reader_len(&bad)
+                );
+            }
+        }
+        assert!(answered > 1000, "{answered}");
+        // Random bytes too.
+        for _ in 0..20_000 {
+            let n = usize::try_from(rng.below(24)).unwrap_or(0);
+            let bytes: Vec<u8> = (0..n)
+                .map(|_| u8::try_from(rng.below(256)).unwrap_or(0))
+                .collect();
+            if let Some(len) = compact_struct_len(&bytes) {
+                assert_eq!(reader_len(&bytes), Some(len), "{bytes:02x?}");
+            }
+        }
+    }
+
+    #[test]
+    fn deep_compact_structs_fall_back_to_the_reader() {
+        // Struct field 1 of type struct, nested 40 deep: past the fast walk's depth, within
+        // the reader's.
+        let mut bytes = vec![0x1c; 40];
+        bytes.extend(std::iter::repeat_n(0, 41));
+        assert_eq!(compact_struct_len(&bytes), None);
+        assert_eq!(
+            thrift_struct_len(&bytes, Protocol::Compact).ok(),
+            Some(bytes.len())
+        );
+        // 100 deep: the reader's error.
+        let mut bytes = vec![0x1c; 100];
+        bytes.extend(std::iter::repeat_n(0, 101));
+        assert!(matches!(
+            thrift_struct_len(&bytes, Protocol::Compact),
             Err(ModelError::Thrift {
                 reason: ThriftReason::TooDeep,
                 ..

@@ -18,7 +18,9 @@ use crate::writer::{BlockBuilder, BlockConfig};
 async fn rows(data: Bytes) -> Vec<Node> {
     let len = data.len() as u64;
     let source: Arc<dyn RangeRead> = Arc::new(data);
-    let file = ParquetFile::open(source, len, 0, "test").await.unwrap();
+    let file = ParquetFile::open(source, len, 0, "test", "TraceID")
+        .await
+        .unwrap();
     let ncols = file.metadata().file_metadata().schema_descr().num_columns();
     let all: Vec<usize> = (0..ncols).collect();
     let mut out = Vec::new();

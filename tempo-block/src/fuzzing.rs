@@ -82,9 +82,11 @@ pub fn tempo_meta(data: &[u8]) {
 /// Rows scanned at most per input (a large claimed row count must not make one run slow).
 const MAX_ROWS: usize = 10_000;
 
-/// A `data.parquet` from untrusted bytes: open it (footer, page indexes, schema), scan every
-/// row and look up a few IDs without the bloom filter. Everything must end in a value or an
-/// error. Runs both with Tempo's default dedicated columns and with none.
+/// A `data.parquet` from untrusted bytes: open it (footer, TraceID page indexes, schema), scan
+/// every row and look up a few IDs without the bloom filter (both load the other page indexes
+/// they need on first use), then check the rest of the metadata (the whole footer, every page
+/// index still unread). Everything must end in a value or an error. Runs both with Tempo's
+/// default dedicated columns and with none.
 pub fn data_parquet(data: &[u8]) {
     for dedicated_columns in [DedicatedColumn::default_list(), Vec::new()] {
         let meta = BlockMeta {
@@ -121,5 +123,6 @@ pub fn data_parquet(data: &[u8]) {
         for id in ids.into_iter().flatten() {
             let _ = reader.find_trace_skip_bloom(&id).now_or_never();
         }
+        let _ = reader.check_metadata().now_or_never();
     }
 }

@@ -83,8 +83,8 @@ const MAX_BLOOM_SHARDS: u32 = 1000;
 /// Rows read per column at a time while scanning.
 const SCAN_BATCH: usize = 256;
 
-/// An open block: its metadata, Parquet footer and page indexes, and bloom shards loaded on
-/// first use and kept.
+/// An open block: its metadata, the Parquet footer and the TraceID column's page indexes;
+/// the other columns' page indexes and the bloom shards are loaded on first use and kept.
 pub struct BlockReader {
     meta: BlockMeta,
     objects: Arc<dyn BlockObjects>,
@@ -112,15 +112,21 @@ impl fmt::Debug for BlockReader {
 
 impl BlockReader {
     /// Opens the block described by `meta` whose objects `objects` serves: reads the Parquet
-    /// footer and page indexes and resolves every column by path in the file's own schema.
+    /// footer and the TraceID column's page indexes (what a lookup needs first) and resolves
+    /// every column by path in the file's own schema. The other columns' page indexes are
+    /// read, checked and kept when a lookup or scan first needs them (a lookup needs only the
+    /// offset indexes of the columns it reads, in its row group); a corrupt one is reported
+    /// then, as the same error open would have returned. Of the footer's statistics only the
+    /// TraceID chunks' are decoded (a lookup picks its row group by them; nothing reads the
+    /// others): a full scan or [`BlockReader::check_metadata`] decodes the rest.
     ///
     /// # Errors
     ///
     /// [`BlockError::UnsupportedVersion`] for a block this crate does not read; the storage's
     /// errors; [`BlockError::SizeMismatch`] when the footer cannot be read and `data.parquet`
     /// is not the `size` meta.json records (a truncated copy); [`BlockError::Corrupt`] or
-    /// [`BlockError::Parquet`] for a file whose footer, page indexes or schema are not a
-    /// Tempo block's.
+    /// [`BlockError::Parquet`] for a file whose footer, TraceID page indexes or schema are not
+    /// a Tempo block's.
     pub async fn open(meta: BlockMeta, objects: Arc<dyn BlockObjects>) -> Result<Self> {
         meta.version()?;
         let what = format!("{DATA_NAME} of block {}", meta.block_id);
@@ -130,7 +136,8 @@ impl BlockReader {
             objects.size(DATA_NAME).await?
         };
         let source: Arc<dyn RangeRead> = Arc::new(DataObject(Arc::clone(&objects)));
-        let file = match ParquetFile::open(source, len, u64::from(meta.footer_size), &what).await {
+        let hint = u64::from(meta.footer_size);
+        let file = match ParquetFile::open(source, len, hint, &what, "TraceID").await {
             Ok(file) => file,
             // The footer is read at the end meta.json records, without asking the store for
             // the size first (one request fewer per block). When that fails, a file of
@@ -152,6 +159,11 @@ impl BlockReader {
         let trace_id_column = file
             .column_index("TraceID")
             .ok_or_else(|| BlockError::corrupt(what.clone(), "no TraceID column"))?;
+        // What every lookup needs first: the TraceID pages of its row group.
+        let trace_ids: Vec<(usize, usize)> = (0..file.num_row_groups())
+            .map(|g| (g, trace_id_column))
+            .collect();
+        file.load_indexes(&trace_ids, true).await?;
         // Tempo never writes more than 1000 shards; a larger count is a corrupt meta.json,
         // not a reason to allocate a table of billions.
         if meta.bloom_shard_count() > MAX_BLOOM_SHARDS {
@@ -220,6 +232,23 @@ impl BlockReader {
     /// The number of row groups.
     pub fn row_groups(&self) -> usize {
         self.file.num_row_groups()
+    }
+
+    /// Reads and checks the data file's metadata that open leaves for later, as open checked
+    /// all of it before it was loaded lazily: the footer decoded whole (the column statistics
+    /// lookups do not use included) and every page index not loaded yet (open reads only the
+    /// TraceID column's; lookups and scans load the others as they need them). A full scan
+    /// checks the same as it goes; this is for checking a whole block, such as a verify,
+    /// without reading rows. Page indexes are kept for later reads.
+    ///
+    /// # Errors
+    ///
+    /// The storage's errors; [`BlockError::Parquet`] for a footer or column index that does
+    /// not decode; [`BlockError::Corrupt`] for a page index that is not a complete Thrift
+    /// structure or whose page locations lie outside their column chunk.
+    pub async fn check_metadata(&self) -> Result<()> {
+        self.file.check_footer().await?;
+        self.file.load_all_indexes().await
     }
 
     /// The bloom shard index for `key` and the shard, loaded on first use.
@@ -317,7 +346,11 @@ impl BlockReader {
     /// Row group and row number of `id`.
     async fn locate(&self, id: &[u8; 16]) -> Result<Option<(usize, usize)>> {
         for g in self.candidate_row_groups(id) {
-            for pages in self.file.candidate_pages(g, self.trace_id_column, id) {
+            for pages in self
+                .file
+                .candidate_pages(g, self.trace_id_column, id)
+                .await?
+            {
                 let start = pages.start;
                 let cols = self
                     .file
@@ -331,7 +364,8 @@ impl BlockReader {
         Ok(None)
     }
 
-    /// Reads every trace in ID order, a row group at a time.
+    /// Reads every trace in ID order, a row group at a time (checking the whole footer first
+    /// and each row group's page indexes as it starts).
     pub fn scan(&self) -> TraceScan<'_> {
         TraceScan {
             block: self,
@@ -431,6 +465,14 @@ impl TraceScan<'_> {
                 let g = self.group;
                 self.group += 1;
                 let rows = self.block.file.row_group_rows(g);
+                // A scan reads whole row groups: the whole footer is decoded once and every
+                // page index of this row group is loaded and checked, not only those of the
+                // columns read, so a full scan checks all that open checked before metadata
+                // was loaded lazily.
+                if g == 0 {
+                    self.block.file.check_footer().await?;
+                }
+                self.block.file.load_row_group_indexes(g).await?;
                 self.readers = self
                     .block
                     .file
