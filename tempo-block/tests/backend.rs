@@ -170,9 +170,16 @@ async fn local_tenant_index() {
 #[tokio::test]
 async fn tenant_index_rebuilt_from_a_listing() {
     let store = BlockStore::new(Arc::new(ObjectStoreBackend::memory()));
-    let (a, b, c) = (Uuid::from_u128(0xa), Uuid::from_u128(0xb), Uuid::from_u128(0xc));
+    let (a, b, c) = (
+        Uuid::from_u128(0xa),
+        Uuid::from_u128(0xb),
+        Uuid::from_u128(0xc),
+    );
     for id in [c, a, b] {
-        store.write_meta(&sample_meta("tenant-1", id)).await.unwrap();
+        store
+            .write_meta(&sample_meta("tenant-1", id))
+            .await
+            .unwrap();
     }
     store.write_meta(&sample_meta("tenant-2", a)).await.unwrap();
     store

@@ -294,7 +294,10 @@ mod tests {
                 checksum: 0,
             };
             let r = key.time_range_ns();
-            assert!(r.contains(&first) && r.contains(&last), "{r:?} {first} {last}");
+            assert!(
+                r.contains(&first) && r.contains(&last),
+                "{r:?} {first} {last}"
+            );
             assert_eq!(r.start % 1_000_000, 0);
             assert_eq!(r.end % 1_000_000, 0);
         }
