@@ -51,9 +51,10 @@ fn lz4_slot(stream: &[u8]) -> Option<usize> {
     let (flg, bd) = (*stream.get(4)?, *stream.get(5)?);
     let size_id = usize::from((bd >> 4) & 0x7);
     let independent = usize::from((flg >> 5) & 1);
+    // `then`, not `then_some`: the slot must not be computed for a size id below 4.
     (4..=7)
         .contains(&size_id)
-        .then_some((size_id - 4) * 2 + independent)
+        .then(|| (size_id - 4) * 2 + independent)
 }
 
 thread_local! {
