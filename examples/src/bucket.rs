@@ -6,6 +6,34 @@ use std::sync::Arc;
 
 use tempo_block::{BlockStore, ObjectStoreBackend};
 
+/// The options naming a bucket and a tenant, shared by the tools that read or write Tempo
+/// blocks (`#[command(flatten)]`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct BucketArgs {
+    /// The bucket root holding `<tenant>/<blockID>/…`: a local folder, or a URL (file://,
+    /// s3://, gs://, az://; cloud stores need the matching cargo feature).
+    #[arg(long, value_name = "DIR_OR_URL")]
+    pub path: String,
+    /// The tenant (`single-tenant` is Tempo's when multitenancy is off).
+    #[arg(long)]
+    pub tenant: String,
+    /// An object-store setting (object_store's config keys, e.g.
+    /// `aws_endpoint=http://localhost:9000`); repeatable, overrides the environment.
+    #[arg(long = "store-option", value_name = "KEY=VALUE", value_parser = parse_store_option)]
+    pub store_options: Vec<(String, String)>,
+}
+
+impl BucketArgs {
+    /// The store these options name (see [`open_store`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`open_store`].
+    pub fn open(&self, access: Access) -> Result<BlockStore, Box<dyn std::error::Error>> {
+        open_store(&self.path, &self.store_options, access)
+    }
+}
+
 /// Whether [`open_store`] may create a local bucket folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

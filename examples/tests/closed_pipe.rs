@@ -9,14 +9,19 @@ use std::process::{Command, Output, Stdio};
 
 use loki_chunk::{ChunkWriter, Codec, WriterOptions};
 
-/// Runs `bin` with `args`, its stdout a pipe whose reading end is closed at once.
-fn closed_at_once(bin: &str, args: &[&OsStr]) -> Output {
-    let mut child = Command::new(bin)
+/// Starts `bin` with `args`, stdout and stderr piped.
+fn spawn_piped(bin: &str, args: &[&OsStr]) -> std::process::Child {
+    Command::new(bin)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `bin` with `args`, its stdout a pipe whose reading end is closed at once.
+fn closed_at_once(bin: &str, args: &[&OsStr]) -> Output {
+    let mut child = spawn_piped(bin, args);
     drop(child.stdout.take());
     child.wait_with_output().unwrap()
 }
@@ -24,12 +29,7 @@ fn closed_at_once(bin: &str, args: &[&OsStr]) -> Output {
 /// Runs `bin` with `args`, reads the first line of its output and closes the pipe, as
 /// `head -1` does; returns the line.
 fn first_line_then_closed(bin: &str, args: &[&OsStr]) -> (String, Output) {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(bin, args);
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

@@ -66,18 +66,9 @@ const PROGRAM: &str = "tempo-block-convert";
     about = "Write OTLP traces (JSON lines or protobuf) as a Tempo block"
 )]
 struct Cli {
-    /// The bucket root to write `<tenant>/<blockID>/…` into: a local folder (created when
-    /// missing), or a URL (file://, s3://, gs://, az://; cloud stores need the matching cargo
-    /// feature).
-    #[arg(long, value_name = "DIR_OR_URL")]
-    path: String,
-    /// The tenant the block belongs to (`single-tenant` is Tempo's when multitenancy is off).
-    #[arg(long)]
-    tenant: String,
-    /// An object-store setting (object_store's config keys); repeatable, overrides the
-    /// environment.
-    #[arg(long = "store-option", value_name = "KEY=VALUE", value_parser = bucket::parse_store_option)]
-    store_options: Vec<(String, String)>,
+    /// Where the blocks are, and whose.
+    #[command(flatten)]
+    bucket: bucket::BucketArgs,
     /// The new block's ID (default: a random UUID, as Tempo uses).
     #[arg(long, value_name = "UUID", value_parser = parse_block_id)]
     block_id: Option<Uuid>,
@@ -125,8 +116,8 @@ async fn main() -> ExitCode {
 
 /// Reads every input into a block, writes it and the tenant index, prints what was written.
 async fn run(args: Cli) -> Result<bool> {
-    tempo_block::backend::validate_tenant_id(&args.tenant)?;
-    let store = bucket::open_store(&args.path, &args.store_options, Access::Write)?;
+    tempo_block::backend::validate_tenant_id(&args.bucket.tenant)?;
+    let store = args.bucket.open(Access::Write)?;
     let bar = progress::bytes(input::total_len(&args.inputs));
     let mut builder = BlockBuilder::new(BlockConfig::default());
     let mut counts = Counts::default();
@@ -138,14 +129,14 @@ async fn run(args: Cli) -> Result<bool> {
     }
     let block = args.block_id.unwrap_or_else(Uuid::new_v4);
     progress::step(&bar, "encoding the block");
-    let written = builder.finish(&args.tenant, block)?;
+    let written = builder.finish(&args.bucket.tenant, block)?;
     progress::step(&bar, "writing the block");
     written.upload(&store).await?;
     let index = if args.no_tenant_index {
         None
     } else {
         progress::step(&bar, "rebuilding the tenant index");
-        Some(store.rebuild_tenant_index(&args.tenant).await?)
+        Some(store.rebuild_tenant_index(&args.bucket.tenant).await?)
     };
     drop(bar);
 
@@ -155,7 +146,7 @@ async fn run(args: Cli) -> Result<bool> {
         out,
         "wrote block {block} of tenant {}: {} traces ({} spans from {} message(s)), {} bytes of \
          data.parquet in {} row group(s), {} bloom shard(s), {} .. {}",
-        args.tenant,
+        args.bucket.tenant,
         meta.total_objects,
         counts.spans,
         counts.messages,
@@ -169,7 +160,7 @@ async fn run(args: Cli) -> Result<bool> {
         writeln!(
             out,
             "tenant index of {} rebuilt: {} live and {} compacted block(s)",
-            args.tenant,
+            args.bucket.tenant,
             index.metas.len(),
             index.compacted.len()
         )?;

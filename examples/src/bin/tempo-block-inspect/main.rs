@@ -69,17 +69,9 @@ const PROGRAM: &str = "tempo-block-inspect";
     about = "List, read and check the Tempo blocks of a tenant in a folder or bucket"
 )]
 struct Cli {
-    /// The bucket root holding `<tenant>/<blockID>/…`: a local folder, or a URL (file://,
-    /// s3://, gs://, az://; cloud stores need the matching cargo feature).
-    #[arg(long, value_name = "DIR_OR_URL")]
-    path: String,
-    /// The tenant whose blocks are read.
-    #[arg(long)]
-    tenant: String,
-    /// An object-store setting (object_store's config keys, e.g.
-    /// `aws_endpoint=http://localhost:9000`); repeatable, overrides the environment.
-    #[arg(long = "store-option", value_name = "KEY=VALUE", value_parser = bucket::parse_store_option)]
-    store_options: Vec<(String, String)>,
+    /// Where the blocks are, and whose.
+    #[command(flatten)]
+    bucket: bucket::BucketArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -160,9 +152,9 @@ async fn main() -> ExitCode {
 /// failed), `Err` exits 2.
 async fn run(args: Cli) -> Result<bool> {
     let target = Target {
-        store: bucket::open_store(&args.path, &args.store_options, Access::Read)?,
-        path: args.path,
-        tenant: args.tenant,
+        store: args.bucket.open(Access::Read)?,
+        path: args.bucket.path,
+        tenant: args.bucket.tenant,
     };
     match args.command {
         Command::ListBlocks { json } => list::list_blocks(&target, json).await,
