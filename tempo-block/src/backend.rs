@@ -29,8 +29,20 @@
 //!
 //! [`Backend`] implementations check whole paths once more ([`ObjectStoreBackend`] refuses
 //! empty, `.`/`..`, control-character and backslash segments).
+//!
+//! # Implementations
+//!
+//! [`ObjectStoreBackend`] is the one backend type, whichever the storage: object stores
+//! (memory, S3, GCS, Azure, or any `Arc<dyn ObjectStore>`) go through `object_store`; a local
+//! folder ([`ObjectStoreBackend::local`], and the path forms of
+//! [`ObjectStoreBackend::from_url`]) is served by this crate's own file code, which reads
+//! byte ranges with positional reads on kept-open files, inline, without a thread hand-off
+//! (see [`ObjectStoreBackend::local`]). Both keep the same layout and semantics, so the
+//! choice never shows in what is stored; `object_store`'s own local store is still there
+//! through [`ObjectStoreBackend::new`].
 
 mod block_store;
+mod local_backend;
 mod object_backend;
 
 use std::fmt;
@@ -183,6 +195,36 @@ pub fn tenant_object_path(tenant: &str, name: &str) -> Result<String> {
 pub fn block_path(tenant: &str, block: Uuid) -> Result<String> {
     validate_tenant_id(tenant)?;
     Ok(format!("{tenant}/{}", block.hyphenated()))
+}
+
+/// Checks a `/`-separated backend path: not starting or ending with `/`, and no empty, `.`,
+/// `..`, backslash or control-character segment. `allow_root` admits `""` (listings).
+fn check_path(path: &str, kind: &'static str, allow_root: bool) -> Result<()> {
+    let fail = |reason| {
+        Err(BlockError::InvalidName {
+            kind,
+            value: path.to_owned(),
+            reason,
+        })
+    };
+    if path.is_empty() {
+        return if allow_root { Ok(()) } else { fail("empty") };
+    }
+    if path.starts_with('/') || path.ends_with('/') {
+        return fail("starts or ends with '/'");
+    }
+    for segment in path.split('/') {
+        if segment.is_empty() {
+            return fail("empty path segment");
+        }
+        if segment == "." || segment == ".." {
+            return fail("\".\" and \"..\" segments are not allowed");
+        }
+        if segment.contains('\\') || segment.chars().any(char::is_control) {
+            return fail("backslashes and control characters are not allowed");
+        }
+    }
+    Ok(())
 }
 
 /// What a backend knows about a stored object.

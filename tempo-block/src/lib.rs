@@ -55,9 +55,10 @@
 //!   block [`Version`]s and dedicated columns, written byte for byte as Tempo writes them.
 //! * [`tenant_index`]: the per-tenant block list ([`TenantIndex`]), `index.json.gz` and
 //!   `index.pb.zst`, with bounded decompression.
-//! * [`backend`]: the bucket layout, the [`Backend`] storage trait with its `object_store`
-//!   implementation ([`ObjectStoreBackend`]: local folder, memory, S3/GCS/Azure behind
-//!   features) and [`BlockStore`], typed access to tenants, blocks, metas and objects.
+//! * [`backend`]: the bucket layout, the [`Backend`] storage trait with its implementation
+//!   ([`ObjectStoreBackend`]: a local folder read with positional reads on kept-open files;
+//!   memory and S3/GCS/Azure, behind features, through `object_store`) and [`BlockStore`],
+//!   typed access to tenants, blocks, metas and objects.
 //!
 //! # Types from other crates, and the async runtime
 //!
@@ -73,11 +74,12 @@
 //! | [`otlp_model`] | this workspace | the OTLP messages ([`otlp_model::proto`]) and [`TraceId`](otlp_model::TraceId) |
 //!
 //! Encoding and decoding are synchronous. Storage access ([`Backend`], [`BlockStore`],
-//! [`BlockReader`]) is `async` and runtime-agnostic in this crate, but the backends come from
-//! `object_store`: its local-folder backend runs file IO on Tokio's blocking pool when called
-//! inside a Tokio runtime (and inline otherwise), and its S3, GCS and Azure clients need a
-//! Tokio 1 runtime with IO and time enabled. Use Tokio (as the example does) unless you bring
-//! your own [`Backend`].
+//! [`BlockReader`]) is `async` and runtime-agnostic in this crate. The local folder
+//! ([`ObjectStoreBackend::local`]) does its file IO inline, on the calling thread, in any
+//! runtime or none (a range read from the page cache takes microseconds, less than a hand-off
+//! to another thread); the memory store completes at once; the S3, GCS and Azure clients of
+//! `object_store` need a Tokio 1 runtime with IO and time enabled. Use Tokio (as the example
+//! does) for those, or bring your own [`Backend`].
 //!
 //! Corrupt input is reported as a [`BlockError`] naming the object, column or field; see
 //! ARCHITECTURE.md for the one place where the Parquet crate's decoders need their panics

@@ -1,8 +1,12 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
 //! The backend layer on the local filesystem and in memory: Tempo's layout, block states,
 //! tenant indexes, range reads, refused names, and Tempo's own bucket read in place.
+//!
+//! Each test runs on every backend kind it applies to ([`Kind`]): in memory, this crate's
+//! local folder, and `object_store`'s `LocalFileSystem`, which the local folder is held to
+//! behave like. A failing run prints its kind first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -12,8 +16,42 @@ use tempo_block::backend::{
     Backend, BlockIds, BlockStore, DATA_NAME, META_NAME, ObjectStoreBackend, bloom_name,
 };
 use tempo_block::meta::{BlockMeta, DedicatedColumn, Version};
+use tempo_block::object_store::local::LocalFileSystem;
 use tempo_block::tenant_index::{TENANT_INDEX_JSON, TENANT_INDEX_PB, TenantIndex};
 use uuid::Uuid;
+
+/// The backends the tests run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `ObjectStoreBackend::memory()`.
+    Memory,
+    /// `ObjectStoreBackend::local`: this crate's local folder.
+    Local,
+    /// `object_store`'s `LocalFileSystem` (with automatic cleanup) through
+    /// `ObjectStoreBackend::new`: what `local` used to be, and the behaviour it keeps.
+    ObjectStoreLocal,
+}
+
+const KINDS: [Kind; 3] = [Kind::Memory, Kind::Local, Kind::ObjectStoreLocal];
+const LOCAL_KINDS: [Kind; 2] = [Kind::Local, Kind::ObjectStoreLocal];
+
+impl Kind {
+    /// A backend of this kind; a local one on folder `root`, created when missing.
+    fn backend(self, root: &Path) -> ObjectStoreBackend {
+        eprintln!("backend: {self:?}");
+        match self {
+            Kind::Memory => ObjectStoreBackend::memory(),
+            Kind::Local => ObjectStoreBackend::local(root).unwrap(),
+            Kind::ObjectStoreLocal => {
+                std::fs::create_dir_all(root).unwrap();
+                let fs = LocalFileSystem::new_with_prefix(root)
+                    .unwrap()
+                    .with_automatic_cleanup(true);
+                ObjectStoreBackend::new(Arc::new(fs), "").unwrap()
+            }
+        }
+    }
+}
 
 fn sample_meta(tenant: &str, id: Uuid) -> BlockMeta {
     let mut meta = BlockMeta::new(Version::VParquet5, tenant, id);
@@ -34,9 +72,15 @@ fn at(seconds: i64) -> DateTime<Utc> {
 
 #[tokio::test]
 async fn local_folder_round_trip() {
+    for kind in LOCAL_KINDS {
+        round_trip(kind).await;
+    }
+}
+
+async fn round_trip(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("bucket");
-    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(&root).unwrap()));
+    let store = BlockStore::new(Arc::new(kind.backend(&root)));
     assert!(root.is_dir(), "the folder is created");
     assert!(store.list_tenants().await.unwrap().is_empty());
     assert_eq!(
@@ -130,9 +174,15 @@ async fn local_folder_round_trip() {
 
 #[tokio::test]
 async fn local_tenant_index() {
+    for kind in LOCAL_KINDS {
+        tenant_index_files(kind).await;
+    }
+}
+
+async fn tenant_index_files(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(root).unwrap()));
+    let store = BlockStore::new(Arc::new(kind.backend(root)));
     let (a, b) = (Uuid::from_u128(0xa), Uuid::from_u128(0xb));
     store.write_meta(&sample_meta("tenant-1", a)).await.unwrap();
     store.write_meta(&sample_meta("tenant-1", b)).await.unwrap();
@@ -169,7 +219,14 @@ async fn local_tenant_index() {
 
 #[tokio::test]
 async fn tenant_index_rebuilt_from_a_listing() {
-    let store = BlockStore::new(Arc::new(ObjectStoreBackend::memory()));
+    for kind in KINDS {
+        rebuilt_tenant_index(kind).await;
+    }
+}
+
+async fn rebuilt_tenant_index(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlockStore::new(Arc::new(kind.backend(dir.path())));
     let (a, b, c) = (
         Uuid::from_u128(0xa),
         Uuid::from_u128(0xb),
@@ -202,8 +259,14 @@ async fn tenant_index_rebuilt_from_a_listing() {
 
 #[tokio::test]
 async fn names_that_escape_are_refused() {
+    for kind in LOCAL_KINDS {
+        escaping_names(kind).await;
+    }
+}
+
+async fn escaping_names(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
-    let backend = Arc::new(ObjectStoreBackend::local(dir.path().join("bucket")).unwrap());
+    let backend = Arc::new(kind.backend(&dir.path().join("bucket")));
     let store = BlockStore::new(backend.clone());
     let id = Uuid::from_u128(1);
     let data = Bytes::from_static(b"x");
@@ -252,13 +315,10 @@ async fn names_that_escape_are_refused() {
 
 #[tokio::test]
 async fn range_reads_return_exact_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let backends = [
-        ObjectStoreBackend::memory(),
-        ObjectStoreBackend::local(dir.path()).unwrap(),
-    ];
     let content: Vec<u8> = (0..=255u8).collect();
-    for backend in backends {
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = kind.backend(dir.path());
         backend
             .put("t/obj", Bytes::from(content.clone()))
             .await
@@ -303,7 +363,13 @@ async fn range_reads_return_exact_bytes() {
 
 #[tokio::test]
 async fn listings() {
-    let backend = ObjectStoreBackend::memory();
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        listed(&kind.backend(dir.path())).await;
+    }
+}
+
+async fn listed(backend: &ObjectStoreBackend) {
     for path in ["a/1/x", "a/1/y", "a/2/z", "a/top", "b/3/w", "root"] {
         backend.put(path, Bytes::from_static(b".")).await.unwrap();
     }
@@ -348,6 +414,12 @@ async fn from_url_forms() {
     backend.put("t/x", Bytes::from_static(b"1")).await.unwrap();
     assert!(dir.path().join("url/t/x").is_file());
 
+    // The path forms give this crate's local folder, not object_store's.
+    assert!(
+        format!("{backend:?}").contains("LocalBackend"),
+        "{backend:?}"
+    );
+
     let memory = ObjectStoreBackend::from_url("memory://").unwrap();
     memory.put("t/x", Bytes::from_static(b"1")).await.unwrap();
     assert_eq!(memory.list("").await.unwrap(), ["t/x"]);
@@ -390,7 +462,13 @@ async fn from_url_forms() {
 
 #[tokio::test]
 async fn metas_are_checked_against_their_folder() {
-    let backend = Arc::new(ObjectStoreBackend::memory());
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        metas_checked(Arc::new(kind.backend(dir.path()))).await;
+    }
+}
+
+async fn metas_checked(backend: Arc<ObjectStoreBackend>) {
     let store = BlockStore::new(backend.clone());
     let id = Uuid::from_u128(5);
     let other = sample_meta("t", Uuid::from_u128(6)).to_json().unwrap();
@@ -422,7 +500,13 @@ async fn metas_are_checked_against_their_folder() {
 
 #[tokio::test]
 async fn compacted_meta_without_time_uses_modification_time() {
-    let backend = Arc::new(ObjectStoreBackend::memory());
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        compacted_time_from_modification(Arc::new(kind.backend(dir.path()))).await;
+    }
+}
+
+async fn compacted_time_from_modification(backend: Arc<ObjectStoreBackend>) {
     let store = BlockStore::new(backend.clone());
     let id = Uuid::from_u128(9);
     // As Tempo's S3 backend leaves it: a copy of meta.json.
@@ -440,7 +524,13 @@ async fn compacted_meta_without_time_uses_modification_time() {
 
 #[tokio::test]
 async fn bad_protobuf_index_is_an_error_not_a_fallback() {
-    let backend = Arc::new(ObjectStoreBackend::memory());
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        bad_protobuf_index(Arc::new(kind.backend(dir.path()))).await;
+    }
+}
+
+async fn bad_protobuf_index(backend: Arc<ObjectStoreBackend>) {
     let store = BlockStore::new(backend.clone());
     let index = TenantIndex {
         created_at: at(1),
@@ -466,6 +556,196 @@ async fn bad_protobuf_index_is_an_error_not_a_fallback() {
     assert_eq!(store.read_tenant_index("t").await.unwrap(), index);
 }
 
+#[tokio::test]
+async fn replaced_and_deleted_objects_are_read_fresh() {
+    for kind in KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = kind.backend(dir.path());
+        backend
+            .put("t/x", Bytes::from_static(b"first version"))
+            .await
+            .unwrap();
+        // Read by range first, so the local folder keeps the file open.
+        assert_eq!(backend.get_range("t/x", 0..5).await.unwrap(), "first");
+        backend
+            .put("t/x", Bytes::from_static(b"second, longer version"))
+            .await
+            .unwrap();
+        assert_eq!(backend.get_range("t/x", 0..6).await.unwrap(), "second");
+        assert_eq!(backend.get_range("t/x", 8..14).await.unwrap(), "longer");
+        assert_eq!(backend.head("t/x").await.unwrap().size, 22);
+        backend
+            .put("t/x", Bytes::from_static(b"3rd"))
+            .await
+            .unwrap();
+        assert_eq!(backend.get_range("t/x", 0..3).await.unwrap(), "3rd");
+        assert!(backend.get_range("t/x", 0..5).await.is_err(), "{kind:?}");
+
+        backend.delete("t/x").await.unwrap();
+        for err in [
+            backend.get_range("t/x", 0..1).await.unwrap_err(),
+            backend.get("t/x").await.unwrap_err(),
+            backend.head("t/x").await.unwrap_err(),
+        ] {
+            assert!(err.is_not_found(), "{kind:?}: {err}");
+        }
+        backend
+            .put("t/x", Bytes::from_static(b"back"))
+            .await
+            .unwrap();
+        assert_eq!(backend.get_range("t/x", 1..4).await.unwrap(), "ack");
+    }
+}
+
+#[tokio::test]
+async fn files_changed_behind_the_backends_back_are_read_fresh() {
+    for kind in LOCAL_KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = kind.backend(dir.path());
+        let file = dir.path().join("t/x");
+        backend
+            .put("t/x", Bytes::from_static(b"written here"))
+            .await
+            .unwrap();
+        assert_eq!(backend.get_range("t/x", 0..7).await.unwrap(), "written");
+
+        // Replaced by another writer the way this crate and Tempo replace files: a rename.
+        std::fs::write(dir.path().join("t/x.tmp"), b"renamed over it").unwrap();
+        std::fs::rename(dir.path().join("t/x.tmp"), &file).unwrap();
+        assert_eq!(backend.get_range("t/x", 0..7).await.unwrap(), "renamed");
+        // Rewritten in place, shorter: the new bytes, and the old end is gone.
+        std::fs::write(&file, b"in place").unwrap();
+        assert_eq!(backend.get_range("t/x", 3..8).await.unwrap(), "place");
+        let err = backend.get_range("t/x", 0..15).await.unwrap_err();
+        assert!(!err.is_not_found(), "{kind:?}: {err}");
+        // Deleted by someone else.
+        std::fs::remove_file(&file).unwrap();
+        let err = backend.get_range("t/x", 0..1).await.unwrap_err();
+        assert!(err.is_not_found(), "{kind:?}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn more_files_than_are_kept_open_read_right() {
+    // More files than the local folder keeps open (128), read round-robin so that every
+    // read after the first pass finds its file closed again, and some replaced meanwhile.
+    let content = |i: usize, version: u8| -> Vec<u8> {
+        let mut c = format!("file {i} version {version}:").into_bytes();
+        c.extend((0..200u8).map(|b| b ^ version ^ i.to_le_bytes()[0]));
+        c
+    };
+    for kind in LOCAL_KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = kind.backend(dir.path());
+        let count = 300;
+        let mut versions = vec![0u8; count];
+        for i in 0..count {
+            let path = format!("t/{}/{i}", i % 7);
+            backend
+                .put(&path, Bytes::from(content(i, 0)))
+                .await
+                .unwrap();
+        }
+        for pass in 0..3u8 {
+            for (i, version) in versions.iter_mut().enumerate() {
+                let path = format!("t/{}/{i}", i % 7);
+                let want = content(i, *version);
+                let got = backend
+                    .get_range(&path, 5..want.len() as u64)
+                    .await
+                    .unwrap();
+                assert_eq!(got, want[5..], "{kind:?}: pass {pass}, {path}");
+                if i % 11 == usize::from(pass) {
+                    *version = pass + 1;
+                    backend
+                        .put(&path, Bytes::from(content(i, pass + 1)))
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        assert_eq!(backend.list("t").await.unwrap().len(), count);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_racing_replacements_see_one_whole_object() {
+    for kind in LOCAL_KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(kind.backend(dir.path()));
+        let versions = [Bytes::from(vec![b'a'; 4096]), Bytes::from(vec![b'b'; 8192])];
+        backend.put("t/x", versions[0].clone()).await.unwrap();
+        let writer = {
+            let (backend, versions) = (Arc::clone(&backend), versions.clone());
+            tokio::spawn(async move {
+                for round in 0..200 {
+                    backend
+                        .put("t/x", versions[round % 2].clone())
+                        .await
+                        .unwrap();
+                }
+            })
+        };
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let backend = Arc::clone(&backend);
+                tokio::spawn(async move {
+                    for _ in 0..300 {
+                        let got = backend.get_range("t/x", 100..4096).await.unwrap();
+                        assert!(
+                            got.iter().all(|&b| b == got[0]) && b"ab".contains(&got[0]),
+                            "a mix of two versions"
+                        );
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        writer.await.unwrap();
+        for reader in readers {
+            reader.await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn temporary_files_and_folders_are_not_objects() {
+    for kind in LOCAL_KINDS {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = kind.backend(dir.path());
+        std::fs::create_dir_all(dir.path().join("t/folder")).unwrap();
+        // What an interrupted write leaves behind.
+        std::fs::write(dir.path().join("t/x#1"), b"partial").unwrap();
+        backend
+            .put("t/x", Bytes::from_static(b"whole"))
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(dir.path().join("t/x#1")).unwrap(), b"partial");
+        assert_eq!(backend.list("").await.unwrap(), ["t/x"]);
+        assert_eq!(backend.list_dirs("t").await.unwrap(), ["folder"]);
+        for name in ["t/x#1", "t/x#12"] {
+            assert!(backend.get(name).await.is_err(), "{kind:?} {name}");
+            assert!(
+                backend.put(name, Bytes::new()).await.is_err(),
+                "{kind:?} {name}"
+            );
+        }
+        // A folder is not an object.
+        for err in [
+            backend.get("t/folder").await.unwrap_err(),
+            backend.get_range("t/folder", 0..1).await.unwrap_err(),
+            backend.head("t/folder").await.unwrap_err(),
+        ] {
+            assert!(err.is_not_found(), "{kind:?}: {err}");
+        }
+        // `x#` and `x#a` are ordinary names.
+        for name in ["t/y#", "t/y#a"] {
+            backend.put(name, Bytes::from_static(b"1")).await.unwrap();
+        }
+        assert_eq!(backend.list("t").await.unwrap(), ["t/x", "t/y#", "t/y#a"]);
+    }
+}
+
 fn tempo_bucket(test: &str) -> Option<PathBuf> {
     testkit::compat_dir(test).map(|d| d.join("tempo/generated/vParquet5/blocks"))
 }
@@ -475,7 +755,13 @@ async fn reads_tempo_bucket_in_place() {
     let Some(bucket) = tempo_bucket("reads_tempo_bucket_in_place") else {
         return;
     };
-    let store = BlockStore::new(Arc::new(ObjectStoreBackend::local(&bucket).unwrap()));
+    for kind in LOCAL_KINDS {
+        tempo_bucket_in_place(kind, &bucket).await;
+    }
+}
+
+async fn tempo_bucket_in_place(kind: Kind, bucket: &Path) {
+    let store = BlockStore::new(Arc::new(kind.backend(bucket)));
     assert_eq!(store.list_tenants().await.unwrap(), ["single-tenant"]);
     let id: Uuid = "00000000-0000-43e8-be3b-0000cafe0000".parse().unwrap();
     let listed = store.list_blocks("single-tenant").await.unwrap();
@@ -516,4 +802,70 @@ async fn reads_tempo_bucket_in_place() {
         .unwrap();
     assert_eq!(bloom.len(), 102_424);
     assert_eq!(meta.bloom_shard_count(), 1);
+}
+
+#[tokio::test]
+async fn a_data_file_of_another_size_than_the_meta_says_is_named_as_such() {
+    use otlp_model::proto::trace::{ResourceSpans, ScopeSpans, Span};
+    use tempo_block::{BlockBuilder, BlockConfig, BlockReader};
+
+    let store = BlockStore::new(Arc::new(ObjectStoreBackend::memory()));
+    let span = Span {
+        trace_id: vec![7; 16],
+        span_id: vec![1; 8],
+        name: "op".into(),
+        start_time_unix_nano: 1_736_946_000_000_000_000,
+        end_time_unix_nano: 1_736_946_001_000_000_000,
+        ..Span::default()
+    };
+    let mut builder = BlockBuilder::new(BlockConfig::default());
+    builder
+        .push(ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![span],
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        })
+        .unwrap();
+    let block = Uuid::from_u128(0x5123);
+    let written = builder.finish("t", block).unwrap();
+    written.upload(&store).await.unwrap();
+    BlockReader::open_stored(&store, "t", block).await.unwrap();
+
+    // Cut short (an interrupted copy). A longer file is still read: its first `size` bytes
+    // are the block, as for Tempo, which also reads by meta.json's size.
+    let size = written.data.len() as u64;
+    for cut in [
+        written.data.slice(..written.data.len() / 2),
+        written.data.slice(..written.data.len() - 1),
+    ] {
+        let found = cut.len() as u64;
+        store
+            .write_object("t", block, DATA_NAME, cut)
+            .await
+            .unwrap();
+        let err = BlockReader::open_stored(&store, "t", block)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BlockError::SizeMismatch { block: b, object: DATA_NAME, expected, found: f }
+                    if b == block && expected == size && f == found
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("data.parquet of block {block} is {found} bytes, meta.json says {size}")
+        );
+    }
+    let mut longer = written.data.to_vec();
+    longer.extend_from_slice(b"appended");
+    store
+        .write_object("t", block, DATA_NAME, Bytes::from(longer))
+        .await
+        .unwrap();
+    BlockReader::open_stored(&store, "t", block).await.unwrap();
 }

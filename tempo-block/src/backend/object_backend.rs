@@ -1,5 +1,12 @@
-//! [`Backend`] over any `object_store` store: the local filesystem (always built), memory,
-//! and S3, GCS and Azure behind the `s3`, `gcs` and `azure` cargo features.
+//! [`ObjectStoreBackend`]: the [`Backend`] for every kind of storage. Object stores (memory,
+//! and S3, GCS and Azure behind the `s3`, `gcs` and `azure` cargo features, or any
+//! [`ObjectStore`]) go through `object_store`; a local folder goes through
+//! [`LocalBackend`](super::local_backend::LocalBackend), which reads ranges inline with
+//! positional reads on kept-open files.
+//!
+//! One public type for both keeps the API as it was: [`ObjectStoreBackend::local`] and
+//! [`ObjectStoreBackend::from_url`] still return an `ObjectStoreBackend`, and code that
+//! holds one (or an `Arc<dyn Backend>`) does not change with the storage.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -10,10 +17,12 @@ use futures_util::TryStreamExt as _;
 use object_store::path::{Path, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 
-use super::{Backend, ObjectInfo};
+use super::local_backend::LocalBackend;
+use super::{Backend, ObjectInfo, check_path};
 use crate::error::{BlockError, Result};
 
-/// A [`Backend`] over an [`ObjectStore`], with every path placed below a fixed prefix.
+/// A [`Backend`] over an [`ObjectStore`] with every path placed below a fixed prefix, or over
+/// a local folder.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -29,6 +38,21 @@ use crate::error::{BlockError, Result};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ObjectStoreBackend {
+    inner: Inner,
+}
+
+/// What an [`ObjectStoreBackend`] stores in.
+#[derive(Debug, Clone)]
+enum Inner {
+    /// An `object_store` store.
+    Store(StoreBackend),
+    /// A local folder, read and written by this crate's file code.
+    Local(LocalBackend),
+}
+
+/// [`Backend`] over an [`ObjectStore`], below `prefix`.
+#[derive(Debug, Clone)]
+struct StoreBackend {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
 }
@@ -36,48 +60,52 @@ pub struct ObjectStoreBackend {
 impl ObjectStoreBackend {
     /// A backend storing below `prefix` (`""` for the store's root) in `store`.
     ///
+    /// Every call goes through `store`, also for `object_store`'s own local filesystem
+    /// (which runs its file IO on Tokio's blocking pool inside a runtime); for a local
+    /// folder, [`local`](Self::local) is the faster way to the same files.
+    ///
     /// # Errors
     ///
     /// [`BlockError::InvalidName`] when `prefix` has an empty, `.`, `..`, backslash or
     /// control-character segment.
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Result<Self> {
         let prefix = parse_path(prefix, "backend prefix", true)?;
-        Ok(Self { store, prefix })
+        Ok(Self {
+            inner: Inner::Store(StoreBackend { store, prefix }),
+        })
     }
 
     /// A backend in folder `dir` of the local filesystem, created when missing (as Tempo's
     /// local backend does). Deleting the last object of a folder removes the folder.
     ///
+    /// The files are those `object_store`'s `LocalFileSystem` would write (the same paths,
+    /// atomic replacement through a `<name>#<n>` temporary file and a rename, no fsync), but
+    /// the IO is this crate's own and runs inline in the `async` calls, on the caller's
+    /// thread and without a runtime: a byte range is one positional read (`pread`) on a file
+    /// kept open in a small cache (up to 128 files, least recently used closed first), after
+    /// an `fstat` that gives its size and tells whether it is still linked — so objects
+    /// deleted, replaced by a rename (as this crate and `object_store` write) or rewritten in
+    /// place (as Tempo's local backend writes), by this process or another, are read fresh or
+    /// reported missing. Whole-object reads open the file each time. From the page cache a read takes microseconds, less than handing it to
+    /// another thread would; a read that has to go to a slow disk or a network filesystem
+    /// blocks the calling thread for as long.
+    ///
     /// # Errors
     ///
     /// [`BlockError::Backend`] when the folder cannot be created or resolved.
     pub fn local(dir: impl AsRef<std::path::Path>) -> Result<Self> {
-        let dir = dir.as_ref();
-        let shown = dir.display().to_string();
-        std::fs::create_dir_all(dir).map_err(|e| {
-            BlockError::backend(
-                "create",
-                shown.clone(),
-                object_store::Error::Generic {
-                    store: "LocalFileSystem",
-                    source: Box::new(e),
-                },
-            )
-        })?;
-        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .map_err(|e| BlockError::backend("open", shown, e))?
-            .with_automatic_cleanup(true);
         Ok(Self {
-            store: Arc::new(store),
-            prefix: Path::default(),
+            inner: Inner::Local(LocalBackend::new(dir.as_ref())?),
         })
     }
 
     /// An empty in-memory backend (for tests and examples).
     pub fn memory() -> Self {
         Self {
-            store: Arc::new(object_store::memory::InMemory::new()),
-            prefix: Path::default(),
+            inner: Inner::Store(StoreBackend {
+                store: Arc::new(object_store::memory::InMemory::new()),
+                prefix: Path::default(),
+            }),
         }
     }
 
@@ -140,7 +168,14 @@ impl ObjectStoreBackend {
             }
             "memory" => {
                 no_options("memory")?;
-                Self::memory().with_prefix(rest)
+                let mut memory = StoreBackend {
+                    store: Arc::new(object_store::memory::InMemory::new()),
+                    prefix: Path::default(),
+                };
+                memory.add_prefix(rest)?;
+                Ok(Self {
+                    inner: Inner::Store(memory),
+                })
             }
             "s3" | "s3a" => Self::new(cloud::s3(url, options)?, url_prefix(rest)),
             "gs" => Self::new(cloud::gcs(url, options)?, url_prefix(rest)),
@@ -153,11 +188,21 @@ impl ObjectStoreBackend {
         }
     }
 
-    /// This backend with `prefix` added below its current prefix.
-    fn with_prefix(mut self, prefix: &str) -> Result<Self> {
+    /// The backend that serves the calls.
+    fn backend(&self) -> &dyn Backend {
+        match &self.inner {
+            Inner::Store(store) => store,
+            Inner::Local(local) => local,
+        }
+    }
+}
+
+impl StoreBackend {
+    /// Adds `prefix` below the current prefix.
+    fn add_prefix(&mut self, prefix: &str) -> Result<()> {
         let extra = parse_path(prefix, "backend prefix", true)?;
         self.prefix = self.prefix.parts().chain(extra.parts()).collect();
-        Ok(self)
+        Ok(())
     }
 
     /// The store location of `path`; `allow_root` admits `""` (for listings).
@@ -174,6 +219,41 @@ impl ObjectStoreBackend {
     }
 }
 
+#[async_trait]
+impl Backend for ObjectStoreBackend {
+    async fn get(&self, path: &str) -> Result<Bytes> {
+        self.backend().get(path).await
+    }
+
+    async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes> {
+        self.backend().get_range(path, range).await
+    }
+
+    async fn head(&self, path: &str) -> Result<ObjectInfo> {
+        self.backend().head(path).await
+    }
+
+    async fn put(&self, path: &str, data: Bytes) -> Result<()> {
+        self.backend().put(path, data).await
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        self.backend().delete(path).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        self.backend().list(prefix).await
+    }
+
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
+        self.backend().list_dirs(prefix).await
+    }
+
+    async fn exists(&self, path: &str) -> Result<bool> {
+        self.backend().exists(path).await
+    }
+}
+
 /// The part of a cloud URL's `bucket/prefix` after the bucket.
 fn url_prefix(rest: &str) -> &str {
     rest.split_once('/').map_or("", |(_, prefix)| prefix)
@@ -181,37 +261,16 @@ fn url_prefix(rest: &str) -> &str {
 
 /// Checks a `/`-separated path and turns it into a store path.
 fn parse_path(path: &str, kind: &'static str, allow_root: bool) -> Result<Path> {
-    let fail = |reason| BlockError::InvalidName {
+    check_path(path, kind, allow_root)?;
+    Path::parse(path).map_err(|_| BlockError::InvalidName {
         kind,
         value: path.to_owned(),
-        reason,
-    };
-    if path.is_empty() {
-        return if allow_root {
-            Ok(Path::default())
-        } else {
-            Err(fail("empty"))
-        };
-    }
-    if path.starts_with('/') || path.ends_with('/') {
-        return Err(fail("starts or ends with '/'"));
-    }
-    for segment in path.split('/') {
-        if segment.is_empty() {
-            return Err(fail("empty path segment"));
-        }
-        if segment == "." || segment == ".." {
-            return Err(fail("\".\" and \"..\" segments are not allowed"));
-        }
-        if segment.contains('\\') || segment.chars().any(char::is_control) {
-            return Err(fail("backslashes and control characters are not allowed"));
-        }
-    }
-    Path::parse(path).map_err(|_| fail("not a valid object-store path"))
+        reason: "not a valid object-store path",
+    })
 }
 
 #[async_trait]
-impl Backend for ObjectStoreBackend {
+impl Backend for StoreBackend {
     async fn get(&self, path: &str) -> Result<Bytes> {
         let location = self.location(path, false)?;
         let result = self
