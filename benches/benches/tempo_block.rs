@@ -4,6 +4,17 @@
 //!
 //! Blocks live in memory (the "data in page cache" case). The lookup benches also run on
 //! Tempo's own 1000-trace compat block when `COMPAT_DIR` is set.
+//!
+//! `tempo_block_find_50k_local_folder` finds present IDs in the same 50k-trace block stored
+//! in a local folder (a temporary directory, so warm in the page cache), inside a
+//! multi-threaded Tokio runtime as a server runs lookups: through this crate's local folder
+//! (`ObjectStoreBackend::local`), beside the block in memory (`baseline_in_memory`, the
+//! floor) and `object_store`'s `LocalFileSystem` on the same folder
+//! (`baseline_object_store_local`, what `local` was before).
+//!
+//! `tempo_block_open_*` opens a block (the 50k-trace block on a local folder and in memory;
+//! Tempo's compat block in its folder) and, separately, opens it and finds one present trace,
+//! beside reading and parsing `meta.json` alone — all that Tempo's open reads.
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use std::hint::black_box;
@@ -17,7 +28,11 @@ use otlp_model::proto::trace::{ResourceSpans, TracesData};
 use prost::Message;
 use tempo_block::backend::{INDEX_NAME, META_NAME, bloom_name};
 use tempo_block::meta::BlockMeta;
-use tempo_block::{BlockBuilder, BlockConfig, BlockReader, TraceWriter, WrittenBlock};
+use tempo_block::object_store::local::LocalFileSystem;
+use tempo_block::{
+    BlockBuilder, BlockConfig, BlockObjects, BlockReader, BlockStore, ObjectStoreBackend,
+    TraceWriter, WrittenBlock,
+};
 
 type Corpus = Vec<([u8; 16], Vec<ResourceSpans>)>;
 
@@ -98,6 +113,65 @@ fn write(c: &mut Criterion) {
         });
         group.finish();
     }
+    write_200k(c);
+}
+
+/// 20,000 traces of 10 spans (200,000 spans) in one row group: what completing a WAL block
+/// and compacting write, on one encode thread (the comparison with Tempo's `CreateBlock` on
+/// the same spans) and on two. Peak memory for the same write is measured by
+/// `benches/tests/tempo_block_write_peak.rs` (one process per write).
+fn write_200k(c: &mut Criterion) {
+    let corpus = benches::trace_corpus(20_000, 10, 11);
+    let mut sorted: Vec<(TraceId, Vec<ResourceSpans>)> = corpus
+        .iter()
+        .map(|(id, rs)| (TraceId::from_bytes(*id), rs.clone()))
+        .collect();
+    sorted.sort_by_key(|t| t.0);
+    let config = |threads| BlockConfig {
+        encode_threads: threads,
+        ..BlockConfig::default()
+    };
+    let mut group = c.benchmark_group("tempo_block_write_200k_spans");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(200_000));
+    for (name, threads) in [
+        ("trace_writer_one_encode_thread", 1),
+        ("trace_writer_two_encode_threads", 2),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut w = TraceWriter::new(Vec::new(), config(threads)).expect("writer");
+                for (id, rs) in &sorted {
+                    w.append(id, rs).expect("sorted");
+                }
+                w.finish().expect("finishes").1.size
+            });
+        });
+    }
+    group.bench_function("block_builder_one_encode_thread", |b| {
+        b.iter_batched(
+            || corpus.clone(),
+            |corpus| {
+                let mut builder = BlockBuilder::new(config(1));
+                for (id, rs) in corpus {
+                    builder.push_trace(&TraceId::from_bytes(id), rs);
+                }
+                builder
+                    .finish("bench", uuid::Uuid::nil())
+                    .expect("block builds")
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("baseline_prost_encode", |b| {
+        b.iter(|| {
+            sorted
+                .iter()
+                .map(|(_, rs)| proto_bytes(black_box(rs)).len())
+                .sum::<usize>()
+        });
+    });
+    group.finish();
 }
 
 /// Lookup benches on one opened block: present IDs round-robin, absent IDs, with baselines.
@@ -168,6 +242,191 @@ fn find(c: &mut Criterion) {
     if let Some((reader, present, protos)) = compat_block() {
         lookups(c, "compat", &reader, &present, &absent, &protos);
     }
+}
+
+/// Present lookups in the 50k-trace block on a local folder, beside the same block in memory
+/// and the same folder through `object_store`'s `LocalFileSystem`.
+fn find_local(c: &mut Criterion) {
+    let corpus = benches::trace_corpus(50_000, 4, 9);
+    let block = build(&corpus);
+    let present: Vec<TraceId> = corpus
+        .iter()
+        .step_by(97)
+        .map(|(id, _)| TraceId::from_bytes(*id))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let local = BlockStore::new(Arc::new(
+        ObjectStoreBackend::local(dir.path()).expect("local folder"),
+    ));
+    rt.block_on(block.upload(&local)).expect("uploads");
+    let object_store_fs = LocalFileSystem::new_with_prefix(dir.path())
+        .expect("local folder")
+        .with_automatic_cleanup(true);
+    let object_store_local = BlockStore::new(Arc::new(
+        ObjectStoreBackend::new(Arc::new(object_store_fs), "").expect("backend"),
+    ));
+    let (tenant, id) = (block.meta.tenant_id.clone(), block.meta.block_id);
+    let readers = [
+        (
+            "local_folder",
+            rt.block_on(BlockReader::open_stored(&local, &tenant, id)),
+        ),
+        (
+            "baseline_in_memory",
+            rt.block_on(BlockReader::open(block.meta.clone(), Arc::new(block))),
+        ),
+        (
+            "baseline_object_store_local",
+            rt.block_on(BlockReader::open_stored(&object_store_local, &tenant, id)),
+        ),
+    ];
+    let mut group = c.benchmark_group("tempo_block_find_50k_local_folder");
+    group.throughput(Throughput::Elements(1));
+    for (name, reader) in readers {
+        let reader = reader.expect("opens");
+        let mut next = 0;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                next = (next + 1) % present.len();
+                rt.block_on(reader.find_trace(black_box(&present[next])))
+                    .expect("reads")
+                    .expect("present")
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Opening a block, beside what Tempo's open costs (reading and parsing `meta.json`, nothing
+/// else): our open (`meta.json` when read from a store, the Parquet footer, the TraceID
+/// column's page indexes), and open followed by the first present lookup (bloom shard, the
+/// other columns' offset indexes, pages) — the 50k-trace block on a local folder (warm) and in
+/// memory, and Tempo's compat block in its compat folder when `COMPAT_DIR` is set.
+fn open(c: &mut Criterion) {
+    let corpus = benches::trace_corpus(50_000, 4, 9);
+    let block = build(&corpus);
+    let present: Vec<TraceId> = corpus
+        .iter()
+        .step_by(97)
+        .map(|(id, _)| TraceId::from_bytes(*id))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let local = BlockStore::new(Arc::new(
+        ObjectStoreBackend::local(dir.path()).expect("local folder"),
+    ));
+    rt.block_on(block.upload(&local)).expect("uploads");
+    let (tenant, id) = (block.meta.tenant_id.clone(), block.meta.block_id);
+    let meta_json = block.meta.to_json().expect("meta.json encodes");
+    let meta = block.meta.clone();
+    let objects: Arc<WrittenBlock> = Arc::new(block);
+
+    let mut group = c.benchmark_group("tempo_block_open_50k");
+    group.bench_function("local_folder_baseline_read_meta_json", |b| {
+        b.iter(|| rt.block_on(local.read_meta(&tenant, id)).expect("reads"));
+    });
+    group.bench_function("local_folder_open", |b| {
+        b.iter(|| {
+            rt.block_on(BlockReader::open_stored(&local, &tenant, id))
+                .expect("opens")
+        });
+    });
+    let mut next = 0;
+    group.bench_function("local_folder_open_find_present", |b| {
+        b.iter(|| {
+            next = (next + 1) % present.len();
+            rt.block_on(async {
+                let reader = BlockReader::open_stored(&local, &tenant, id).await?;
+                reader.find_trace(black_box(&present[next])).await
+            })
+            .expect("reads")
+            .expect("present")
+        });
+    });
+    group.bench_function("memory_baseline_parse_meta_json", |b| {
+        b.iter(|| BlockMeta::from_json(black_box(&meta_json)).expect("parses"));
+    });
+    group.bench_function("memory_open", |b| {
+        b.iter(|| {
+            let objects: Arc<dyn BlockObjects> = Arc::clone(&objects) as _;
+            now(BlockReader::open(meta.clone(), objects)).expect("opens")
+        });
+    });
+    let mut next = 0;
+    group.bench_function("memory_open_find_present", |b| {
+        b.iter(|| {
+            next = (next + 1) % present.len();
+            let objects: Arc<dyn BlockObjects> = Arc::clone(&objects) as _;
+            let reader = now(BlockReader::open(meta.clone(), objects)).expect("opens");
+            now(reader.find_trace(black_box(&present[next])))
+                .expect("reads")
+                .expect("present")
+        });
+    });
+    group.finish();
+    open_compat(c, &rt);
+}
+
+/// The `open` cases on Tempo's own block in the compat folder (a local bucket), read where it
+/// lies.
+fn open_compat(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let Some(dir) = std::env::var_os("COMPAT_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir).join("tempo/generated");
+    let compat = BlockStore::new(Arc::new(
+        ObjectStoreBackend::local(dir.join("vParquet5/blocks")).expect("compat folder"),
+    ));
+    let tenant = "single-tenant";
+    let Some(id) = rt
+        .block_on(compat.list_blocks(tenant))
+        .ok()
+        .and_then(|ids| ids.live.first().copied())
+    else {
+        return;
+    };
+    let ids: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("present-trace-ids.json")).expect("present IDs"),
+    )
+    .expect("present IDs parse");
+    let present: Vec<TraceId> = ids
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| TraceId::parse_hex(e["traceID"].as_str()?).ok())
+        .collect();
+    let mut group = c.benchmark_group("tempo_block_open_compat");
+    group.bench_function("local_folder_baseline_read_meta_json", |b| {
+        b.iter(|| rt.block_on(compat.read_meta(tenant, id)).expect("reads"));
+    });
+    group.bench_function("local_folder_open", |b| {
+        b.iter(|| {
+            rt.block_on(BlockReader::open_stored(&compat, tenant, id))
+                .expect("opens")
+        });
+    });
+    let mut next = 0;
+    group.bench_function("local_folder_open_find_present", |b| {
+        b.iter(|| {
+            next = (next + 1) % present.len();
+            rt.block_on(async {
+                let reader = BlockReader::open_stored(&compat, tenant, id).await?;
+                reader.find_trace(black_box(&present[next])).await
+            })
+            .expect("reads")
+            .expect("present")
+        });
+    });
+    group.finish();
 }
 
 /// Tempo's vParquet5 compat block, loaded into memory, with its present IDs.
@@ -251,5 +510,5 @@ fn scan(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, write, find, scan);
+criterion_group!(benches, write, find, find_local, open, scan);
 criterion_main!(benches);

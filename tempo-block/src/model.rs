@@ -7,13 +7,15 @@
 //! child counts, and the rounded start times. The rules (and Tempo's quirks this keeps, so the
 //! rows match Tempo's) are documented on each step.
 
-use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use otlp_model::proto::common::{AnyValue, KeyValue, any_value::Value};
 use otlp_model::proto::trace::{ResourceSpans, Span, span};
 
 use crate::meta::DedicatedType;
 use crate::schema::BlockSchema;
+
+mod nested_set;
 
 /// A value stored in a dedicated slot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,64 +30,176 @@ pub(crate) enum DedVal<'a> {
 
 /// The dedicated values of one span/event/resource: (slot, value), at most one per slot.
 /// Slots number strings first (`0..strings`), then ints (`strings..`).
-pub(crate) type Dedicated<'a> = Vec<(u16, DedVal<'a>)>;
+pub(crate) type Dedicated<'a> = [(u16, DedVal<'a>)];
 
 /// Where the dedicated attributes of one scope go.
+///
+/// Attribute keys are looked up for every attribute of every span, so the names sit in a
+/// small open-addressed table keyed by a fingerprint of the name (its length and first and
+/// last bytes, which for names up to 16 bytes is the whole name): a lookup is one or two
+/// probes and no `memcmp` per candidate name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlotMap {
-    /// (attribute name, type, slot); at most 25 entries, so a scan beats hashing.
-    map: Vec<(String, DedicatedType, u16)>,
+    /// (attribute name, its fingerprint, type, slot).
+    entries: Vec<(String, Fingerprint, DedicatedType, u16)>,
+    /// Entry index + 1 per bucket, 0 for an empty bucket; a power of two long.
+    table: Vec<u16>,
+    /// Bit `n` set when a name is `n` bytes long (bit 63: 63 or more), so most keys are
+    /// turned away by their length alone.
+    lengths: u64,
+}
+
+/// The length and the first and last bytes of a key: equal fingerprints mean equal keys for
+/// keys up to 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Fingerprint {
+    fn of(key: &[u8]) -> Self {
+        let n = key.len();
+        let (head, tail) = match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
+            (Some(h), Some(t)) => (u64::from_le_bytes(*h), u64::from_le_bytes(*t)),
+            _ => match (key.first_chunk::<4>(), key.last_chunk::<4>()) {
+                (Some(h), Some(t)) => (
+                    u64::from(u32::from_le_bytes(*h)),
+                    u64::from(u32::from_le_bytes(*t)),
+                ),
+                // 0 to 3 bytes: the first, middle and last byte are all of them.
+                _ => match (key.first(), key.get(n / 2), key.last()) {
+                    (Some(&a), Some(&b), Some(&c)) => {
+                        (u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16, 0)
+                    }
+                    _ => (0, 0),
+                },
+            },
+        };
+        Self { len: n, head, tail }
+    }
+
+    /// Whether equal fingerprints already mean equal keys.
+    fn exact(self) -> bool {
+        self.len <= 16
+    }
+
+    fn bucket(self, mask: usize) -> usize {
+        let h = (self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The top bits are the best mixed; the mask keeps the few the table needs.
+        usize::try_from(h >> 48).unwrap_or(0) & mask
+    }
 }
 
 impl SlotMap {
     pub(crate) fn new(slots: &crate::schema::ScopeSlots) -> Self {
-        let mut map = Vec::new();
+        let mut map = Self::default();
         let strings = slots.strings.len();
-        for (i, c) in slots.strings.iter().enumerate() {
-            map.push((c.name.clone(), DedicatedType::String, slot_u16(i)));
+        let named = slots
+            .strings
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c, DedicatedType::String, slot_u16(i)))
+            .chain(
+                slots
+                    .ints
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c, DedicatedType::Int, slot_u16(strings + i))),
+            );
+        for (c, kind, slot) in named {
+            // Tempo maps a name listed twice to its last slot.
+            let fp = Fingerprint::of(c.name.as_bytes());
+            match map.entries.iter_mut().find(|e| e.0 == c.name) {
+                Some(e) => (e.2, e.3) = (kind, slot),
+                None => map.entries.push((c.name.clone(), fp, kind, slot)),
+            }
         }
-        for (i, c) in slots.ints.iter().enumerate() {
-            map.push((c.name.clone(), DedicatedType::Int, slot_u16(strings + i)));
+        if !map.entries.is_empty() {
+            let size = (map.entries.len() * 4).next_power_of_two().max(8);
+            map.table = vec![0; size];
+            for e in &map.entries {
+                map.lengths |= 1 << e.0.len().min(63);
+            }
+            for (i, e) in map.entries.iter().enumerate() {
+                let mut b = e.1.bucket(size - 1);
+                while map.table[b] != 0 {
+                    b = (b + 1) & (size - 1);
+                }
+                map.table[b] = slot_u16(i + 1);
+            }
         }
-        // Tempo maps a name listed twice to its last slot.
-        map.reverse();
-        Self { map }
+        map
     }
 
     fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 
-    /// Splits `attrs` into dedicated values and generic attributes, Tempo's way: a value of
-    /// the slot's type (or an array of only that type) replaces the slot's content; any other
-    /// value for a dedicated key empties the slot and stays generic.
+    /// The type and slot of dedicated column `key`, if it is one.
+    pub(crate) fn find(&self, key: &str) -> Option<(DedicatedType, u16)> {
+        if self.lengths & (1 << key.len().min(63)) == 0 {
+            return None;
+        }
+        let fp = Fingerprint::of(key.as_bytes());
+        let mask = self.table.len() - 1;
+        let mut b = fp.bucket(mask);
+        loop {
+            let e = usize::from(*self.table.get(b)?);
+            let (name, efp, kind, slot) = self.entries.get(e.checked_sub(1)?)?;
+            if *efp == fp && (fp.exact() || name == key) {
+                return Some((*kind, *slot));
+            }
+            b = (b + 1) & mask;
+        }
+    }
+
+    /// Splits `attrs` into dedicated values (appended to `ded`) and generic attributes
+    /// (appended to `generic`), Tempo's way: a value of the slot's type (or an array of only
+    /// that type) replaces the slot's content; any other value for a dedicated key empties the
+    /// slot and stays generic. Returns the ranges of `generic` and `ded` appended.
     fn split<'a>(
         &self,
         attrs: impl IntoIterator<Item = &'a KeyValue>,
         generic: &mut Vec<&'a KeyValue>,
-    ) -> Dedicated<'a> {
-        let mut ded: Dedicated<'a> = Vec::new();
+        ded: &mut Vec<(u16, DedVal<'a>)>,
+    ) -> (Range<u32>, Range<u32>) {
+        let (g0, d0) = (generic.len(), ded.len());
         if self.is_empty() {
             generic.extend(attrs);
-            return ded;
-        }
-        for kv in attrs {
-            let Some(&(_, kind, slot)) = self.map.iter().find(|(name, ..)| *name == kv.key) else {
-                generic.push(kv);
-                continue;
-            };
-            let value = accepts(kind, kv.value.as_ref());
-            let stored = value.unwrap_or(DedVal::Empty);
-            match ded.iter_mut().find(|(s, _)| *s == slot) {
-                Some(entry) => entry.1 = stored,
-                None => ded.push((slot, stored)),
+        } else {
+            for kv in attrs {
+                let Some((kind, slot)) = self.find(&kv.key) else {
+                    generic.push(kv);
+                    continue;
+                };
+                let value = accepts(kind, kv.value.as_ref());
+                let stored = value.unwrap_or(DedVal::Empty);
+                match ded[d0..].iter_mut().find(|(s, _)| *s == slot) {
+                    Some(entry) => entry.1 = stored,
+                    None => ded.push((slot, stored)),
+                }
+                if value.is_none() {
+                    generic.push(kv);
+                }
             }
-            if value.is_none() {
-                generic.push(kv);
-            }
         }
-        ded
+        (span_of(g0, generic.len()), span_of(d0, ded.len()))
     }
+}
+
+/// `start..end` as the `u32` range rows store (a trace holds far fewer than 2^32 items).
+fn span_of(start: usize, end: usize) -> Range<u32> {
+    let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    at(start)..at(end)
+}
+
+/// The items of `v` in `range`.
+pub(crate) fn at<'v, T>(v: &'v [T], range: &Range<u32>) -> &'v [T] {
+    v.get(range.start as usize..range.end as usize)
+        .unwrap_or_default()
 }
 
 fn slot_u16(i: usize) -> u16 {
@@ -93,7 +207,7 @@ fn slot_u16(i: usize) -> u16 {
 }
 
 /// What a dedicated slot of `kind` stores for `value`, or `None` when it rejects it.
-fn accepts(kind: DedicatedType, value: Option<&AnyValue>) -> Option<DedVal<'_>> {
+pub(crate) fn accepts(kind: DedicatedType, value: Option<&AnyValue>) -> Option<DedVal<'_>> {
     let value = value?.value.as_ref()?;
     match (kind, value) {
         (DedicatedType::String, Value::StringValue(s)) => Some(DedVal::Str(s)),
@@ -137,16 +251,19 @@ impl Slots {
 #[derive(Debug)]
 pub(crate) struct EventRow<'a> {
     pub(crate) event: &'a span::Event,
-    pub(crate) attrs: Vec<&'a KeyValue>,
-    pub(crate) ded: Dedicated<'a>,
+    /// Generic attributes, in [`TraceRow::attrs`].
+    pub(crate) attrs: Range<u32>,
+    /// Dedicated values, in [`TraceRow::ded`].
+    pub(crate) ded: Range<u32>,
 }
 
+/// A span. Its attributes are split between dedicated columns and the generic list by the
+/// shredder, which writes them as it routes them ([`crate::shred`]), rather than here.
 #[derive(Debug)]
 pub(crate) struct SpanRow<'a> {
     pub(crate) span: &'a Span,
-    pub(crate) attrs: Vec<&'a KeyValue>,
-    pub(crate) ded: Dedicated<'a>,
-    pub(crate) events: Vec<EventRow<'a>>,
+    /// Events, in [`TraceRow::events`].
+    pub(crate) events: Range<u32>,
     pub(crate) parent_id: i32,
     pub(crate) left: i32,
     pub(crate) right: i32,
@@ -157,7 +274,8 @@ pub(crate) struct SpanRow<'a> {
 pub(crate) struct ScopeRow<'a> {
     pub(crate) name: &'a str,
     pub(crate) version: &'a str,
-    pub(crate) attrs: Vec<&'a KeyValue>,
+    /// Attributes, in [`TraceRow::attrs`].
+    pub(crate) attrs: Range<u32>,
     pub(crate) dropped: u32,
     pub(crate) spans: Vec<SpanRow<'a>>,
 }
@@ -165,9 +283,11 @@ pub(crate) struct ScopeRow<'a> {
 #[derive(Debug)]
 pub(crate) struct ResourceRow<'a> {
     pub(crate) service: &'a str,
-    pub(crate) attrs: Vec<&'a KeyValue>,
+    /// Generic attributes, in [`TraceRow::attrs`].
+    pub(crate) attrs: Range<u32>,
     pub(crate) dropped: u32,
-    pub(crate) ded: Dedicated<'a>,
+    /// Dedicated values, in [`TraceRow::ded`].
+    pub(crate) ded: Range<u32>,
     pub(crate) scopes: Vec<ScopeRow<'a>>,
 }
 
@@ -178,6 +298,10 @@ pub(crate) struct ServiceStat {
     pub(crate) errors: u32,
 }
 
+/// A trace as a row. The attribute lists, dedicated values and events of all its resources,
+/// scopes, spans and events live in three flat vectors that the parts index by range, so a
+/// row costs a few allocations, not several per span, and [`RowScratch`] hands the vectors
+/// from one row to the next.
 #[derive(Debug)]
 pub(crate) struct TraceRow<'a> {
     pub(crate) id: [u8; 16],
@@ -185,57 +309,94 @@ pub(crate) struct TraceRow<'a> {
     pub(crate) end: u64,
     pub(crate) root_service: &'a str,
     pub(crate) root_span: &'a str,
-    pub(crate) stats: BTreeMap<&'a str, ServiceStat>,
+    /// Span and error counts by service name, sorted by name.
+    pub(crate) stats: Vec<(&'a str, ServiceStat)>,
     pub(crate) resources: Vec<ResourceRow<'a>>,
+    pub(crate) attrs: Vec<&'a KeyValue>,
+    pub(crate) ded: Vec<(u16, DedVal<'a>)>,
+    pub(crate) events: Vec<EventRow<'a>>,
+}
+
+/// Buffers reused from one [`TraceRow`] to the next: the row's flat vectors (kept empty
+/// between rows) and the nested-set numbering's work space.
+#[derive(Debug, Default)]
+pub(crate) struct RowScratch {
+    stats: Vec<(&'static str, ServiceStat)>,
+    attrs: Vec<&'static KeyValue>,
+    ded: Vec<(u16, DedVal<'static>)>,
+    events: Vec<EventRow<'static>>,
+    nodes: Vec<&'static Span>,
+    nest: nested_set::NestScratch,
+}
+
+/// An empty vector with `v`'s allocation for elements of another lifetime: the standard
+/// library's in-place `collect` keeps the buffer of a vector of same-layout elements, so rows
+/// of different inputs share buffers without `unsafe` (should it not, the buffer is simply
+/// allocated again).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 const STATUS_ERROR: i32 = 2;
-const KIND_SERVER: i32 = 2;
-const KIND_CLIENT: i32 = 3;
+/// Span counts used as `u32` indexes: past this a trace is numbered as if it had no root.
+const MAX_NESTED_SPANS: usize = u32::MAX as usize - 1;
 
 impl<'a> TraceRow<'a> {
-    /// Builds the row of trace `id` from its resource spans.
+    /// Builds the row of trace `id` from its resource spans, with `scratch`'s buffers; give
+    /// them back with [`TraceRow::recycle`].
     #[allow(
         clippy::too_many_lines,
         reason = "one pass over the input in Tempo's order; the root and bounds are found during it"
     )]
-    pub(crate) fn new(id: [u8; 16], input: &'a [ResourceSpans], slots: &Slots) -> Self {
+    pub(crate) fn new(
+        id: [u8; 16],
+        input: &'a [ResourceSpans],
+        slots: &Slots,
+        scratch: &mut RowScratch,
+    ) -> Self {
+        let mut attrs: Vec<&'a KeyValue> = recycle(std::mem::take(&mut scratch.attrs));
+        let mut ded: Vec<(u16, DedVal<'a>)> = recycle(std::mem::take(&mut scratch.ded));
+        let mut events: Vec<EventRow<'a>> = recycle(std::mem::take(&mut scratch.events));
         let mut start = 0u64;
         let mut end = 0u64;
         let mut root: Option<(&'a ResourceSpans, &'a Span)> = None;
         let mut resources = Vec::with_capacity(input.len());
         for rs in input {
             let mut service = "";
-            let mut attrs = Vec::new();
-            let mut ded = Vec::new();
             let mut dropped = 0;
+            let (mut r_attrs, mut r_ded) = (span_of(attrs.len(), attrs.len()), 0..0);
             if let Some(resource) = &rs.resource {
                 dropped = resource.dropped_attributes_count;
-                let mut rest = Vec::with_capacity(resource.attributes.len());
-                for kv in &resource.attributes {
+                let rest = resource.attributes.iter().filter(|&kv| {
                     if kv.key == "service.name"
                         && let Some(Value::StringValue(s)) =
                             kv.value.as_ref().and_then(|v| v.value.as_ref())
                     {
                         service = s;
+                        false
                     } else {
-                        rest.push(kv);
+                        true
                     }
-                }
+                });
                 // Dedicated columns take their attributes; the rest stay generic, in order.
-                ded = slots.resource.split(rest, &mut attrs);
+                (r_attrs, r_ded) = slots.resource.split(rest, &mut attrs, &mut ded);
             }
             let mut scopes = Vec::with_capacity(rs.scope_spans.len());
             for ss in &rs.scope_spans {
-                let (name, version, scope_attrs, scope_dropped) = match &ss.scope {
-                    Some(s) => (
-                        s.name.as_str(),
-                        s.version.as_str(),
-                        s.attributes.iter().collect(),
-                        s.dropped_attributes_count,
-                    ),
-                    None => ("", "", Vec::new(), 0),
+                let a0 = attrs.len();
+                let (name, version, scope_dropped) = match &ss.scope {
+                    Some(s) => {
+                        attrs.extend(&s.attributes);
+                        (
+                            s.name.as_str(),
+                            s.version.as_str(),
+                            s.dropped_attributes_count,
+                        )
+                    }
+                    None => ("", "", 0),
                 };
+                let scope_attrs = span_of(a0, attrs.len());
                 let mut spans = Vec::with_capacity(ss.spans.len());
                 for sp in &ss.spans {
                     // Trace bounds; Tempo replaces the running start while it is still 0.
@@ -246,26 +407,18 @@ impl<'a> TraceRow<'a> {
                     if sp.parent_span_id.is_empty() && !child_of_link(sp) {
                         root = Some((rs, sp));
                     }
-                    let mut attrs = Vec::with_capacity(sp.attributes.len());
-                    let ded = slots.span.split(&sp.attributes, &mut attrs);
-                    let events = sp
-                        .events
-                        .iter()
-                        .map(|e| {
-                            let mut attrs = Vec::with_capacity(e.attributes.len());
-                            let ded = slots.event.split(&e.attributes, &mut attrs);
-                            EventRow {
-                                event: e,
-                                attrs,
-                                ded,
-                            }
-                        })
-                        .collect();
+                    let e0 = events.len();
+                    for e in &sp.events {
+                        let (attrs, ded) = slots.event.split(&e.attributes, &mut attrs, &mut ded);
+                        events.push(EventRow {
+                            event: e,
+                            attrs,
+                            ded,
+                        });
+                    }
                     spans.push(SpanRow {
                         span: sp,
-                        attrs,
-                        ded,
-                        events,
+                        events: span_of(e0, events.len()),
                         parent_id: 0,
                         left: 0,
                         right: 0,
@@ -282,9 +435,9 @@ impl<'a> TraceRow<'a> {
             }
             resources.push(ResourceRow {
                 service,
-                attrs,
+                attrs: r_attrs,
                 dropped,
-                ded,
+                ded: r_ded,
                 scopes,
             });
         }
@@ -311,26 +464,45 @@ impl<'a> TraceRow<'a> {
             end,
             root_service,
             root_span,
-            stats: BTreeMap::new(),
+            stats: recycle(std::mem::take(&mut scratch.stats)),
             resources,
+            attrs,
+            ded,
+            events,
         };
         row.rebatch();
         row.service_stats();
-        row.nested_set();
+        row.nested_set(scratch);
         row
+    }
+
+    /// Gives the row's reusable buffers back to `scratch`.
+    pub(crate) fn recycle(self, scratch: &mut RowScratch) {
+        scratch.stats = recycle(self.stats);
+        scratch.attrs = recycle(self.attrs);
+        scratch.ded = recycle(self.ded);
+        scratch.events = recycle(self.events);
     }
 
     /// Merges resources with equal service name, dedicated values and (sorted) attributes,
     /// then scopes with equal name, version and (sorted) attributes, keeping first appearances.
     fn rebatch(&mut self) {
-        for r in &mut self.resources {
-            r.attrs.sort_by(|a, b| a.key.cmp(&b.key));
+        fn sort(attrs: &mut [&KeyValue], range: &Range<u32>) {
+            if let Some(list) = attrs.get_mut(range.start as usize..range.end as usize) {
+                list.sort_by(|a, b| a.key.cmp(&b.key));
+            }
+        }
+        let attrs = &mut self.attrs;
+        for r in &self.resources {
+            sort(attrs, &r.attrs);
         }
         if self.resources.len() > 1 {
             let mut merged: Vec<ResourceRow<'a>> = Vec::with_capacity(self.resources.len());
             for r in self.resources.drain(..) {
                 match merged.iter_mut().find(|m| {
-                    m.service == r.service && same_dedicated(&m.ded, &r.ded) && m.attrs == r.attrs
+                    m.service == r.service
+                        && same_dedicated(at(&self.ded, &m.ded), at(&self.ded, &r.ded))
+                        && at(attrs, &m.attrs) == at(attrs, &r.attrs)
                 }) {
                     Some(m) => m.scopes.extend(r.scopes),
                     None => merged.push(r),
@@ -342,15 +514,16 @@ impl<'a> TraceRow<'a> {
             if r.scopes.len() < 2 {
                 continue;
             }
-            for s in &mut r.scopes {
-                s.attrs.sort_by(|a, b| a.key.cmp(&b.key));
+            for s in &r.scopes {
+                sort(attrs, &s.attrs);
             }
             let mut merged: Vec<ScopeRow<'a>> = Vec::with_capacity(r.scopes.len());
             for s in r.scopes.drain(..) {
-                match merged
-                    .iter_mut()
-                    .find(|m| m.name == s.name && m.version == s.version && m.attrs == s.attrs)
-                {
+                match merged.iter_mut().find(|m| {
+                    m.name == s.name
+                        && m.version == s.version
+                        && at(attrs, &m.attrs) == at(attrs, &s.attrs)
+                }) {
                     Some(m) => m.spans.extend(s.spans),
                     None => merged.push(s),
                 }
@@ -360,10 +533,16 @@ impl<'a> TraceRow<'a> {
     }
 
     /// Span and error counts per resource service name (every resource counts, even one
-    /// without spans).
+    /// without spans), sorted by name.
     fn service_stats(&mut self) {
         for r in &self.resources {
-            let stat = self.stats.entry(r.service).or_default();
+            let i = if let Some(i) = self.stats.iter().position(|(name, _)| *name == r.service) {
+                i
+            } else {
+                self.stats.push((r.service, ServiceStat::default()));
+                self.stats.len() - 1
+            };
+            let stat = &mut self.stats[i].1;
             for s in &r.scopes {
                 for sp in &s.spans {
                     stat.spans += 1;
@@ -378,6 +557,7 @@ impl<'a> TraceRow<'a> {
                 }
             }
         }
+        self.stats.sort_unstable_by(|a, b| a.0.cmp(b.0));
     }
 
     /// Tempo's nested-set numbering: depth first from each root (a span without parent ID)
@@ -385,130 +565,57 @@ impl<'a> TraceRow<'a> {
     /// NestedSetRight on the way up; ParentID is the parent's left (-1 for roots). Zipkin's
     /// shared client/server IDs are told apart by kind. No root leaves everything 0; an ID
     /// used by more than two spans zeroes everything.
-    fn nested_set(&mut self) {
-        let mut nodes: Vec<&mut SpanRow<'a>> = self
-            .resources
-            .iter_mut()
-            .flat_map(|r| r.scopes.iter_mut())
-            .flat_map(|s| s.spans.iter_mut())
-            .collect();
-        let n = nodes.len();
-        let key = |id: &[u8]| {
-            let mut b = [0u8; 8];
-            let l = id.len().min(8);
-            b[..l].copy_from_slice(&id[..l]);
-            u64::from_le_bytes(b)
-        };
-        let mut by_id: HashMap<u64, [u32; 2]> = HashMap::with_capacity(n);
-        let mut counts: HashMap<u64, u8> = HashMap::with_capacity(n);
-        let mut roots = Vec::new();
-        for (i, node) in nodes.iter().enumerate() {
-            let k = key(&node.span.span_id);
-            let c = counts.entry(k).or_insert(0);
-            if *c >= 2 {
-                // More than two spans share an ID: Tempo gives up on the whole trace.
-                return;
-            }
-            by_id.entry(k).or_insert([u32::MAX; 2])[usize::from(*c)] =
-                u32::try_from(i).unwrap_or(u32::MAX);
-            *c += 1;
-            if node.span.parent_span_id.is_empty() {
-                roots.push(i);
-            }
-        }
-        if roots.is_empty() {
-            return;
-        }
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, node) in nodes.iter().enumerate() {
-            if node.span.parent_span_id.is_empty() {
-                continue;
-            }
-            let Some(cands) = by_id.get(&key(&node.span.parent_span_id)) else {
-                continue;
-            };
-            let cands: Vec<usize> = cands
+    ///
+    /// Spans are matched to parents through their IDs sorted once (no hashing, so no input
+    /// can make it quadratic); children are kept in span order, as Tempo visits them.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "span indexes are below MAX_NESTED_SPANS, checked first"
+    )]
+    fn nested_set(&mut self, scratch: &mut RowScratch) {
+        let mut nodes: Vec<&'a Span> = recycle(std::mem::take(&mut scratch.nodes));
+        nodes.extend(
+            self.resources
                 .iter()
-                .filter(|&&c| c != u32::MAX)
-                .map(|&c| c as usize)
-                .collect();
-            let parent = if cands.len() == 1 {
-                Some(cands[0])
-            } else {
-                let want = if node.span.kind == KIND_SERVER {
-                    KIND_CLIENT
-                } else {
-                    KIND_SERVER
-                };
-                cands.into_iter().find(|&c| nodes[c].span.kind == want)
-            };
-            if let Some(p) = parent {
-                children[p].push(i);
+                .flat_map(|r| &r.scopes)
+                .flat_map(|s| &s.spans)
+                .map(|sp| sp.span),
+        );
+        if nodes.len() <= MAX_NESTED_SPANS && nested_set::number(&nodes, &mut scratch.nest) {
+            let w = &scratch.nest;
+            for (i, sp) in self
+                .resources
+                .iter_mut()
+                .flat_map(|r| r.scopes.iter_mut())
+                .flat_map(|s| s.spans.iter_mut())
+                .enumerate()
+            {
+                (sp.left, sp.right, sp.parent_id, sp.child_count) = w.numbers(i);
             }
         }
-        for (i, node) in nodes.iter_mut().enumerate() {
-            node.child_count = i32::try_from(children[i].len()).unwrap_or(i32::MAX);
-        }
-        let mut counter: i32 = 1;
-        let mut visited = vec![false; n];
-        for &root in &roots {
-            // Iterative depth-first walk: (node, next child position).
-            nodes[root].left = counter;
-            nodes[root].parent_id = -1;
-            counter = counter.saturating_add(1);
-            visited[root] = true;
-            let mut stack = vec![(root, 0usize)];
-            while let Some((node, pos)) = stack.last_mut() {
-                let node = *node;
-                if let Some(&child) = children[node].get(*pos) {
-                    *pos += 1;
-                    if visited[child] {
-                        continue;
-                    }
-                    visited[child] = true;
-                    nodes[child].left = counter;
-                    nodes[child].parent_id = nodes[node].left;
-                    counter = counter.saturating_add(1);
-                    stack.push((child, 0));
-                } else {
-                    nodes[node].right = counter;
-                    counter = counter.saturating_add(1);
-                    stack.pop();
-                }
-            }
-        }
+        scratch.nodes = recycle(nodes);
     }
 
     /// Tempo's estimate of the row's size, which decides where row groups are cut: fixed
     /// costs per trace, resource, scope, span, event and link, IDs by length, and per generic
-    /// attribute a fixed cost plus extra array elements (string lengths do not count).
+    /// attribute a fixed cost plus extra array elements (string lengths do not count). Span
+    /// attributes are routed (and so counted) by the shredder: add what
+    /// [`crate::shred::Shredder::write`] returns.
     pub(crate) fn estimated_size(&self) -> usize {
-        fn attrs(list: &[&KeyValue]) -> usize {
-            list.iter()
-                .map(|kv| {
-                    7 + match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                        Some(Value::ArrayValue(a)) if homogeneous(&a.values) => {
-                            a.values.len().saturating_sub(1)
-                        }
-                        _ => 0,
-                    }
-                })
-                .sum()
-        }
+        let list = |range: &Range<u32>| at(&self.attrs, range).iter().copied();
         let mut size = 7 + self.id.len();
         for r in &self.resources {
-            size += 31 + attrs(&r.attrs);
+            size += 31 + attrs_size(list(&r.attrs));
             for s in &r.scopes {
-                size += 6 + attrs(&s.attrs);
+                size += 6 + attrs_size(list(&s.attrs));
                 for sp in &s.spans {
                     let span = sp.span;
-                    size += 45 + span.span_id.len() + span.parent_span_id.len() + attrs(&sp.attrs);
-                    for e in &sp.events {
-                        size += 14 + attrs(&e.attrs);
+                    size += 45 + span.span_id.len() + span.parent_span_id.len();
+                    for e in at(&self.events, &sp.events) {
+                        size += 14 + attrs_size(list(&e.attrs));
                     }
                     for l in &span.links {
-                        let refs: Vec<&KeyValue> = l.attributes.iter().collect();
-                        size += 5 + l.trace_id.len() + l.span_id.len() + attrs(&refs);
+                        size += 5 + l.trace_id.len() + l.span_id.len() + attrs_size(&l.attributes);
                     }
                 }
             }
@@ -526,9 +633,23 @@ impl<'a> TraceRow<'a> {
     }
 }
 
+/// Tempo's size estimate of generic attributes: 7 each, plus the elements of a typed array
+/// past the first.
+pub(crate) fn attrs_size<'k>(list: impl IntoIterator<Item = &'k KeyValue>) -> usize {
+    list.into_iter().map(attr_size).sum()
+}
+
+/// [`attrs_size`] of one attribute.
+pub(crate) fn attr_size(kv: &KeyValue) -> usize {
+    7 + match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::ArrayValue(a)) if homogeneous(&a.values) => a.values.len().saturating_sub(1),
+        _ => 0,
+    }
+}
+
 /// Dedicated values equal slot by slot (absent and empty are the same).
-fn same_dedicated<'a>(a: &Dedicated<'a>, b: &Dedicated<'a>) -> bool {
-    fn get<'a>(d: &Dedicated<'a>, slot: u16) -> DedVal<'a> {
+fn same_dedicated<'a>(a: &[(u16, DedVal<'a>)], b: &[(u16, DedVal<'a>)]) -> bool {
+    fn get<'a>(d: &[(u16, DedVal<'a>)], slot: u16) -> DedVal<'a> {
         d.iter()
             .find(|(s, _)| *s == slot)
             .map_or(DedVal::Empty, |(_, v)| *v)

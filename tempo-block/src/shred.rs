@@ -9,8 +9,12 @@ use std::collections::HashMap;
 
 use otlp_model::proto::common::{AnyValue, KeyValue, any_value::Value};
 
-use crate::model::{DedVal, Dedicated, TraceRow, homogeneous};
-use crate::schema::BlockSchema;
+use otlp_model::proto::trace::Span;
+
+use crate::model::{
+    DedVal, Dedicated, ResourceRow, SlotMap, SpanRow, TraceRow, accepts, at, attr_size, homogeneous,
+};
+use crate::schema::{BlockSchema, MAX_INT_SLOTS, MAX_STRING_SLOTS};
 
 /// Values of one leaf column.
 #[derive(Debug)]
@@ -88,6 +92,26 @@ impl ColBuf {
         self.levels(def, rep);
     }
 
+    /// Drops the first `levels` levels and `values` values (fed to the column writer).
+    pub(crate) fn consume(&mut self, levels: usize, values: usize) {
+        self.def.drain(..levels);
+        self.rep.drain(..levels);
+        match &mut self.data {
+            Data::Bytes { buf, ends } => {
+                let end = values.checked_sub(1).map_or(0, |last| ends[last]);
+                buf.drain(..end);
+                ends.drain(..values);
+                for e in ends.iter_mut() {
+                    *e -= end;
+                }
+            }
+            Data::I32(d) => drop(d.drain(..values)),
+            Data::I64(d) => drop(d.drain(..values)),
+            Data::F64(d) => drop(d.drain(..values)),
+            Data::Bool(d) => drop(d.drain(..values)),
+        }
+    }
+
     /// Buffered value bytes (a rough in-memory size).
     pub(crate) fn byte_size(&self) -> usize {
         self.def.len() * 4
@@ -98,21 +122,6 @@ impl ColBuf {
                 Data::F64(d) => d.len() * 8,
                 Data::Bool(d) => d.len(),
             }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.def.clear();
-        self.rep.clear();
-        match &mut self.data {
-            Data::Bytes { buf, ends } => {
-                buf.clear();
-                ends.clear();
-            }
-            Data::I32(d) => d.clear(),
-            Data::I64(d) => d.clear(),
-            Data::F64(d) => d.clear(),
-            Data::Bool(d) => d.clear(),
-        }
     }
 }
 
@@ -192,7 +201,7 @@ struct Ix {
 #[derive(Debug)]
 pub(crate) struct Shredder {
     pub(crate) cols: Vec<ColBuf>,
-    ix: std::sync::Arc<Ix>,
+    ix: Ix,
 }
 
 const ROUNDING_STEPS: [u64; 4] = [15, 60, 300, 3600];
@@ -300,10 +309,7 @@ impl Shredder {
         let root = schema.parquet_type();
         let mut cols = Vec::with_capacity(schema.leaves.len());
         collect_leaves(root, &mut cols);
-        Self {
-            cols,
-            ix: std::sync::Arc::new(ix),
-        }
+        Self { cols, ix }
     }
 
     /// Approximate bytes buffered.
@@ -311,20 +317,42 @@ impl Shredder {
         self.cols.iter().map(ColBuf::byte_size).sum()
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.cols.iter_mut().for_each(ColBuf::clear);
+    /// Appends one trace, routing span attributes to dedicated columns with `span_slots`.
+    /// Returns Tempo's size estimate of the spans' generic attributes (the part of the row's
+    /// estimate [`TraceRow::estimated_size`] leaves out).
+    pub(crate) fn write(&mut self, t: &TraceRow<'_>, span_slots: &SlotMap) -> usize {
+        let mut rows = Rows {
+            c: &mut self.cols,
+            ix: &self.ix,
+            t,
+            span_slots,
+            span_attrs_size: 0,
+        };
+        rows.trace();
+        rows.span_attrs_size
     }
+}
 
+/// One trace being written into the column buffers.
+struct Rows<'s, 't, 'a> {
+    c: &'s mut [ColBuf],
+    ix: &'s Ix,
+    t: &'t TraceRow<'a>,
+    span_slots: &'s SlotMap,
+    /// Tempo's size estimate of the generic span attributes written.
+    span_attrs_size: usize,
+}
+
+impl Rows<'_, '_, '_> {
     fn nulls(&mut self, leaves: &[usize], def: i16, rep: i16) {
         for &c in leaves {
-            self.cols[c].null(def, rep);
+            self.c[c].null(def, rep);
         }
     }
 
-    /// Appends one trace.
-    pub(crate) fn write(&mut self, t: &TraceRow<'_>) {
-        let ix = std::sync::Arc::clone(&self.ix);
-        let (c, id) = (&mut self.cols, &t.id);
+    fn trace(&mut self) {
+        let (ix, t) = (self.ix, self.t);
+        let (c, id) = (&mut *self.c, &t.id);
         c[ix.trace_id].bytes(id, 0, 0);
         let text = otlp_model::TraceId::from_bytes(*id).to_short_hex();
         let text = if text == "0" { "" } else { text.as_str() };
@@ -354,37 +382,43 @@ impl Shredder {
         }
     }
 
-    fn resource(&mut self, r: &crate::model::ResourceRow<'_>, rep: i16) {
-        let ix = std::sync::Arc::clone(&self.ix);
-        self.cols[ix.res_service].bytes(r.service.as_bytes(), 1, rep);
-        self.attrs(ix.res_attrs, &r.attrs, 2, rep);
-        self.cols[ix.res_dropped].int(i64::from(r.dropped.cast_signed()), 1, rep);
-        self.dedicated(&ix.res_ded, &r.ded, 2, rep);
+    fn resource(&mut self, r: &ResourceRow<'_>, rep: i16) {
+        let (ix, t) = (self.ix, self.t);
+        self.c[ix.res_service].bytes(r.service.as_bytes(), 1, rep);
+        self.attrs(ix.res_attrs, at(&t.attrs, &r.attrs).iter().copied(), 2, rep);
+        self.c[ix.res_dropped].int(i64::from(r.dropped.cast_signed()), 1, rep);
+        self.dedicated(&ix.res_ded, at(&t.ded, &r.ded), 2, rep);
         if r.scopes.is_empty() {
             self.nulls(&ix.under_ss, 1, rep);
             return;
         }
         for (j, s) in r.scopes.iter().enumerate() {
             let rep = if j == 0 { rep } else { 2 };
-            self.cols[ix.scope_name].bytes(s.name.as_bytes(), 2, rep);
-            self.cols[ix.scope_version].bytes(s.version.as_bytes(), 2, rep);
-            self.attrs(ix.scope_attrs, &s.attrs, 3, rep);
-            self.cols[ix.scope_dropped].int(i64::from(s.dropped.cast_signed()), 2, rep);
-            self.cols[ix.span_count].int(i64::try_from(s.spans.len()).unwrap_or(i64::MAX), 2, rep);
+            self.c[ix.scope_name].bytes(s.name.as_bytes(), 2, rep);
+            self.c[ix.scope_version].bytes(s.version.as_bytes(), 2, rep);
+            self.attrs(
+                ix.scope_attrs,
+                at(&t.attrs, &s.attrs).iter().copied(),
+                3,
+                rep,
+            );
+            self.c[ix.scope_dropped].int(i64::from(s.dropped.cast_signed()), 2, rep);
+            self.c[ix.span_count].int(i64::try_from(s.spans.len()).unwrap_or(i64::MAX), 2, rep);
             if s.spans.is_empty() {
                 self.nulls(&ix.under_spans, 2, rep);
                 continue;
             }
             for (k, sp) in s.spans.iter().enumerate() {
                 let rep = if k == 0 { rep } else { 3 };
-                self.span(&ix, sp, rep);
+                self.span(sp, rep);
             }
         }
     }
 
-    fn span(&mut self, ix: &Ix, row: &crate::model::SpanRow<'_>, rep: i16) {
+    fn span(&mut self, row: &SpanRow<'_>, rep: i16) {
+        let (ix, t) = (self.ix, self.t);
         let sp = row.span;
-        let c = &mut self.cols;
+        let c = &mut *self.c;
         c[ix.span_id].bytes(&sp.span_id, 3, rep);
         c[ix.parent_span_id].bytes(&sp.parent_span_id, 3, rep);
         c[ix.parent_id].int(i64::from(row.parent_id), 3, rep);
@@ -426,23 +460,23 @@ impl Shredder {
             let bucket = bucket as u32;
             c[*col].int(i64::from(bucket.cast_signed()), 3, rep);
         }
-        self.attrs(ix.span_attrs, &row.attrs, 4, rep);
-        self.dedicated(&ix.span_ded, &row.ded, 4, rep);
-        if row.events.is_empty() {
+        self.span_attrs(sp, rep);
+        let events = at(&t.events, &row.events);
+        if events.is_empty() {
             self.nulls(&ix.under_events, 3, rep);
         } else {
-            for (e, ev) in row.events.iter().enumerate() {
+            for (e, ev) in events.iter().enumerate() {
                 let rep = if e == 0 { rep } else { 4 };
                 let since = ev.event.time_unix_nano.wrapping_sub(start);
-                self.cols[ix.ev_time].int(since.cast_signed(), 4, rep);
-                self.cols[ix.ev_name].bytes(ev.event.name.as_bytes(), 4, rep);
-                self.attrs(ix.ev_attrs, &ev.attrs, 5, rep);
-                self.cols[ix.ev_dropped].int(
+                self.c[ix.ev_time].int(since.cast_signed(), 4, rep);
+                self.c[ix.ev_name].bytes(ev.event.name.as_bytes(), 4, rep);
+                self.attrs(ix.ev_attrs, at(&t.attrs, &ev.attrs).iter().copied(), 5, rep);
+                self.c[ix.ev_dropped].int(
                     i64::from(ev.event.dropped_attributes_count.cast_signed()),
                     4,
                     rep,
                 );
-                self.dedicated(&ix.ev_ded, &ev.ded, 5, rep);
+                self.dedicated(&ix.ev_ded, at(&t.ded, &ev.ded), 5, rep);
             }
         }
         if sp.links.is_empty() {
@@ -450,12 +484,11 @@ impl Shredder {
         } else {
             for (l, link) in sp.links.iter().enumerate() {
                 let rep = if l == 0 { rep } else { 4 };
-                self.cols[ix.link_trace_id].bytes(&link.trace_id, 4, rep);
-                self.cols[ix.link_span_id].bytes(&link.span_id, 4, rep);
-                self.cols[ix.link_trace_state].bytes(link.trace_state.as_bytes(), 4, rep);
-                let attrs: Vec<&KeyValue> = link.attributes.iter().collect();
-                self.attrs(ix.link_attrs, &attrs, 5, rep);
-                self.cols[ix.link_dropped].int(
+                self.c[ix.link_trace_id].bytes(&link.trace_id, 4, rep);
+                self.c[ix.link_span_id].bytes(&link.span_id, 4, rep);
+                self.c[ix.link_trace_state].bytes(link.trace_state.as_bytes(), 4, rep);
+                self.attrs(ix.link_attrs, link.attributes.iter(), 5, rep);
+                self.c[ix.link_dropped].int(
                     i64::from(link.dropped_attributes_count.cast_signed()),
                     4,
                     rep,
@@ -464,9 +497,46 @@ impl Shredder {
         }
     }
 
+    /// Writes a span's attributes: those of a dedicated column with a value of its type go
+    /// to the column (a later one replaces an earlier; one of another type empties it and
+    /// stays generic), the rest to the generic list in order, with their elements at level 4.
+    fn span_attrs(&mut self, sp: &Span, rep: i16) {
+        const LVL: i16 = 4;
+        let ix = self.ix;
+        let mut slots = [DedVal::Empty; MAX_STRING_SLOTS + MAX_INT_SLOTS];
+        let mut generic = 0usize;
+        for kv in &sp.attributes {
+            if let Some((kind, slot)) = self.span_slots.find(&kv.key) {
+                let value = accepts(kind, kv.value.as_ref());
+                if let Some(s) = slots.get_mut(usize::from(slot)) {
+                    *s = value.unwrap_or(DedVal::Empty);
+                }
+                if value.is_some() {
+                    continue;
+                }
+            }
+            let r = if generic == 0 { rep } else { LVL };
+            self.attr(ix.span_attrs, kv, LVL, r);
+            self.span_attrs_size += attr_size(kv);
+            generic += 1;
+        }
+        if generic == 0 {
+            self.attrs(ix.span_attrs, std::iter::empty(), LVL, rep);
+        }
+        for (&col, value) in ix.span_ded.iter().zip(slots) {
+            self.dedicated_value(col, value, LVL, rep);
+        }
+    }
+
     /// Writes a generic attribute list whose elements sit at level `lvl`.
-    fn attrs(&mut self, ix: AttrIx, list: &[&KeyValue], lvl: i16, rep: i16) {
-        if list.is_empty() {
+    fn attrs<'k>(
+        &mut self,
+        ix: AttrIx,
+        list: impl ExactSizeIterator<Item = &'k KeyValue>,
+        lvl: i16,
+        rep: i16,
+    ) {
+        if list.len() == 0 {
             for c in [
                 ix.key,
                 ix.is_array,
@@ -476,11 +546,11 @@ impl Shredder {
                 ix.bool,
                 ix.unsupported,
             ] {
-                self.cols[c].null(lvl - 1, rep);
+                self.c[c].null(lvl - 1, rep);
             }
             return;
         }
-        for (i, kv) in list.iter().enumerate() {
+        for (i, kv) in list.enumerate() {
             let rep = if i == 0 { rep } else { lvl };
             self.attr(ix, kv, lvl, rep);
         }
@@ -488,9 +558,8 @@ impl Shredder {
 
     fn attr(&mut self, ix: AttrIx, kv: &KeyValue, lvl: i16, rep: i16) {
         let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-        let c = &mut self.cols;
+        let c = &mut *self.c;
         c[ix.key].bytes(kv.key.as_bytes(), lvl, rep);
-        // Which typed list holds the value(s), or None for the JSON fallback.
         // Which typed list holds an array's values, or None (scalars, the JSON fallback).
         let (is_array, typed): (bool, Option<(usize, &[AnyValue])>) = match value {
             Some(Value::ArrayValue(a)) if a.values.is_empty() => (true, None),
@@ -535,9 +604,9 @@ impl Shredder {
                 Some(any) => otlp_model::json::encode_any_value(any),
                 None => otlp_model::json::encode_any_value(&AnyValue::default()),
             };
-            self.cols[ix.unsupported].bytes(&json, inner, rep);
+            c[ix.unsupported].bytes(&json, inner, rep);
         } else {
-            self.cols[ix.unsupported].null(lvl, rep);
+            c[ix.unsupported].null(lvl, rep);
         }
     }
 
@@ -548,16 +617,21 @@ impl Shredder {
                 .iter()
                 .find(|(s, _)| usize::from(*s) == slot)
                 .map_or(DedVal::Empty, |(_, v)| *v);
-            let c = &mut self.cols[col];
-            match value {
-                DedVal::Empty => c.null(lvl - 1, rep),
-                DedVal::Str(s) => c.bytes(s.as_bytes(), lvl, rep),
-                DedVal::Int(i) => c.int(i, lvl, rep),
-                DedVal::Array(items) => {
-                    for (j, item) in items.iter().enumerate() {
-                        let r = if j == 0 { rep } else { lvl };
-                        push_scalar(c, item.value.as_ref(), lvl, r);
-                    }
+            self.dedicated_value(col, value, lvl, rep);
+        }
+    }
+
+    /// Writes one dedicated slot's value; list elements sit at level `lvl`.
+    fn dedicated_value(&mut self, col: usize, value: DedVal<'_>, lvl: i16, rep: i16) {
+        let c = &mut self.c[col];
+        match value {
+            DedVal::Empty => c.null(lvl - 1, rep),
+            DedVal::Str(s) => c.bytes(s.as_bytes(), lvl, rep),
+            DedVal::Int(i) => c.int(i, lvl, rep),
+            DedVal::Array(items) => {
+                for (j, item) in items.iter().enumerate() {
+                    let r = if j == 0 { rep } else { lvl };
+                    push_scalar(c, item.value.as_ref(), lvl, r);
                 }
             }
         }
