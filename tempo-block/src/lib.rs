@@ -116,4 +116,4 @@ pub use reader::{BlockObjects, BlockReader, TraceScan};
 pub use schema::BlockSchema;
 pub use tenant_index::TenantIndex;
 pub use uuid;
-pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock};
+pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock, write_sorted_block};

@@ -285,8 +285,17 @@ impl BlockReader {
     /// The storage's errors reading the shard; [`BlockError::Bloom`] for a shard that does not
     /// decode.
     pub async fn may_contain(&self, id: &TraceId) -> Result<bool> {
-        let key = TraceKey::new(id.as_bytes());
-        Ok(self.bloom(&key).await?.contains_key(&key))
+        self.may_contain_key(&TraceKey::new(id.as_bytes())).await
+    }
+
+    /// As [`BlockReader::may_contain`] for an ID hashed once with [`TraceKey::new`] (of its
+    /// 16 bytes), so that a lookup across many blocks hashes it only once.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockReader::may_contain`].
+    pub async fn may_contain_key(&self, key: &TraceKey) -> Result<bool> {
+        Ok(self.bloom(key).await?.contains_key(key))
     }
 
     /// Finds a trace by ID: bloom filter, then the row group whose TraceID bounds hold the ID,

@@ -678,15 +678,7 @@ impl BlockBuilder {
     /// written; [`BlockError::Parquet`] when encoding fails.
     pub fn finish(self, tenant_id: &str, block_id: Uuid) -> Result<WrittenBlock> {
         let count = self.traces.len();
-        let params = TempoBloomParams::new(
-            self.config.bloom_false_positive,
-            self.config.bloom_shard_size_bytes,
-            count as u64,
-        )
-        .map_err(|e| BlockError::InvalidInput(format!("bloom settings: {e}")))?;
-        let mut bloom = ShardedBloom::new(params);
-        let mut writer = TraceWriter::new(Vec::new(), self.config.clone())?;
-        for (id, parts) in self.traces {
+        let traces = self.traces.into_iter().map(|(id, parts)| {
             let rs = if parts.len() == 1 {
                 parts.into_iter().flatten().collect::<Vec<_>>()
             } else {
@@ -698,39 +690,89 @@ impl BlockBuilder {
                 .map(|t| t.resource_spans)
                 .unwrap_or_default()
             };
-            writer.append(&TraceId::from_bytes(id), &rs)?;
-            bloom.insert(&id);
-        }
-        let dedicated = writer.schema().dedicated_columns().to_vec();
-        let (data, summary) = writer.finish()?;
-        let (start, end) = self.time_range.unwrap_or_else(|| {
-            (
-                seconds(summary.start_unix_nano, false),
-                seconds(summary.end_unix_nano, true),
-            )
+            Ok((TraceId::from_bytes(id), std::borrow::Cow::Owned(rs)))
         });
-        let meta = BlockMeta {
-            start_time: start,
-            end_time: end,
-            total_objects: summary.traces,
-            size: summary.size,
-            total_records: u32::try_from(summary.row_group_max_ids.len()).unwrap_or(u32::MAX),
-            bloom_shards: u32::try_from(bloom.shard_count()).unwrap_or(u32::MAX),
-            footer_size: summary.footer_size,
-            dedicated_columns: dedicated,
-            ..BlockMeta::new(Version::VParquet5, tenant_id, block_id)
-        };
-        Ok(WrittenBlock {
-            meta,
-            blooms: bloom
-                .shards()
-                .iter()
-                .map(|s| Bytes::from(s.encode()))
-                .collect(),
-            index: Bytes::from(index_json(&summary.row_group_max_ids)),
-            data: Bytes::from(data),
-        })
+        write_sorted_block(
+            &self.config,
+            tenant_id,
+            block_id,
+            count,
+            self.time_range,
+            traces,
+        )
     }
+}
+
+/// Writes a block from traces already sorted by ID (each ID once, its parts combined), one
+/// at a time: `data.parquet`, bloom shards sized for `trace_count`, `index`, and the meta of
+/// block `block_id` of `tenant_id`. Traces may be borrowed, so a caller that holds its traces
+/// (a store completing a head block that stays readable meanwhile) writes without copying
+/// them. `time_range` sets meta.json's `startTime`/`endTime` (by default the span bounds, to
+/// the second).
+///
+/// # Errors
+///
+/// The first error `traces` yields; [`BlockError::InvalidInput`] for bloom or
+/// dedicated-column settings that cannot be written or for IDs out of order;
+/// [`BlockError::Parquet`] when encoding fails.
+pub fn write_sorted_block<'a>(
+    config: &BlockConfig,
+    tenant_id: &str,
+    block_id: Uuid,
+    trace_count: usize,
+    time_range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    traces: impl IntoIterator<Item = Result<(TraceId, std::borrow::Cow<'a, [ResourceSpans]>)>>,
+) -> Result<WrittenBlock> {
+    let params = TempoBloomParams::new(
+        config.bloom_false_positive,
+        config.bloom_shard_size_bytes,
+        trace_count as u64,
+    )
+    .map_err(|e| BlockError::InvalidInput(format!("bloom settings: {e}")))?;
+    let mut bloom = ShardedBloom::new(params);
+    let mut writer = TraceWriter::new(Vec::new(), config.clone())?;
+    let mut previous: Option<[u8; 16]> = None;
+    for item in traces {
+        let (id, rs) = item?;
+        let key = id.to_bytes();
+        if previous.is_some_and(|p| p >= key) {
+            return Err(BlockError::InvalidInput(format!(
+                "trace {id} is not after the trace before it: traces must be sorted by ID, each once"
+            )));
+        }
+        previous = Some(key);
+        writer.append(&id, &rs)?;
+        bloom.insert(&key);
+    }
+    let dedicated = writer.schema().dedicated_columns().to_vec();
+    let (data, summary) = writer.finish()?;
+    let (start, end) = time_range.unwrap_or_else(|| {
+        (
+            seconds(summary.start_unix_nano, false),
+            seconds(summary.end_unix_nano, true),
+        )
+    });
+    let meta = BlockMeta {
+        start_time: start,
+        end_time: end,
+        total_objects: summary.traces,
+        size: summary.size,
+        total_records: u32::try_from(summary.row_group_max_ids.len()).unwrap_or(u32::MAX),
+        bloom_shards: u32::try_from(bloom.shard_count()).unwrap_or(u32::MAX),
+        footer_size: summary.footer_size,
+        dedicated_columns: dedicated,
+        ..BlockMeta::new(Version::VParquet5, tenant_id, block_id)
+    };
+    Ok(WrittenBlock {
+        meta,
+        blooms: bloom
+            .shards()
+            .iter()
+            .map(|s| Bytes::from(s.encode()))
+            .collect(),
+        index: Bytes::from(index_json(&summary.row_group_max_ids)),
+        data: Bytes::from(data),
+    })
 }
 
 /// Unix nanoseconds to whole seconds (rounded up when `ceil`).
