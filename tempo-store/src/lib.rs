@@ -66,6 +66,8 @@ mod blocklist;
 pub mod clock;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ingest;
 mod limits;
 mod store;

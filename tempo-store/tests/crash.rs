@@ -167,7 +167,6 @@ async fn every_acknowledged_span_survives_sigkill() {
         // Check this round's acknowledgements and a sample of every earlier round's, with
         // the store reopened as the next run would.
         let store = open(dir.path()).await;
-        let mut checked = 0;
         let earlier: Vec<u64> = acked
             .keys()
             .copied()
@@ -177,38 +176,7 @@ async fn every_acknowledged_span_survives_sigkill() {
         for _ in 0..earlier.len().min(200) {
             sample.insert(earlier[usize::try_from(next(&mut seed)).unwrap() % earlier.len()]);
         }
-        for (trace, halves) in acked.iter().filter(|(t, _)| sample.contains(t)) {
-            let id = TraceId::from_high_low(1, *trace);
-            let found = store
-                .find_trace("crash", &id, FindOptions::default())
-                .await
-                .unwrap()
-                .unwrap_or_else(|| panic!("round {round}: acknowledged trace {trace:x} lost"));
-            let ids: Vec<u64> = found
-                .trace
-                .resource_spans
-                .iter()
-                .flat_map(|rs| &rs.scope_spans)
-                .flat_map(|ss| &ss.spans)
-                .map(|s| SpanId::from_slice(&s.span_id).unwrap().to_u64())
-                .collect();
-            let unique: BTreeSet<u64> = ids.iter().copied().collect();
-            assert_eq!(
-                unique.len(),
-                ids.len(),
-                "round {round}: trace {trace:x} has a span twice: {ids:?}"
-            );
-            for half in halves {
-                for s in 0..3 {
-                    assert!(
-                        unique.contains(&(half * 3 + s + 1)),
-                        "round {round}: acknowledged span {} of trace {trace:x} lost",
-                        half * 3 + s + 1
-                    );
-                }
-            }
-            checked += 1;
-        }
+        let checked = check(&store, &acked, &sample, round).await;
         eprintln!(
             "round {round}: killed after {delay:?}, {this_round} pushes acknowledged, {checked} traces checked, replayed {} records{}",
             store.replay_report().records,
@@ -221,4 +189,47 @@ async fn every_acknowledged_span_survives_sigkill() {
         drop(store);
     }
     assert!(!acked.is_empty());
+}
+
+/// Looks up every sampled acknowledged trace: each acknowledged span present, none twice.
+async fn check(
+    store: &Store,
+    acked: &BTreeMap<u64, BTreeSet<u64>>,
+    sample: &BTreeSet<u64>,
+    round: u64,
+) -> usize {
+    let mut checked = 0;
+    for (trace, halves) in acked.iter().filter(|(t, _)| sample.contains(t)) {
+        let id = TraceId::from_high_low(1, *trace);
+        let found = store
+            .find_trace("crash", &id, FindOptions::default())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("round {round}: acknowledged trace {trace:x} lost"));
+        let ids: Vec<u64> = found
+            .trace
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .map(|s| SpanId::from_slice(&s.span_id).unwrap().to_u64())
+            .collect();
+        let unique: BTreeSet<u64> = ids.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            ids.len(),
+            "round {round}: trace {trace:x} has a span twice: {ids:?}"
+        );
+        for half in halves {
+            for s in 0..3 {
+                assert!(
+                    unique.contains(&(half * 3 + s + 1)),
+                    "round {round}: acknowledged span {} of trace {trace:x} lost",
+                    half * 3 + s + 1
+                );
+            }
+        }
+        checked += 1;
+    }
+    checked
 }

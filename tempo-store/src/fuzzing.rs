@@ -1,0 +1,34 @@
+//! Entry points for the workspace's fuzz targets (`fuzz/`). Not part of the supported API.
+
+use crate::ingest;
+use crate::wal::format;
+
+/// Reads `data` as a WAL segment the way replay does: header, then records until the first
+/// bad frame, each record's spans decoded and split by trace. Must never panic.
+pub fn wal_segment(data: &[u8]) {
+    let sequence = data
+        .get(8..16)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    let mut at = if format::decode_header(data, sequence).is_ok() {
+        format::HEADER_LEN
+    } else {
+        0
+    };
+    let limits = otlp_model::Limits::default();
+    while let Some(rest) = data.get(at..) {
+        if rest.is_empty() {
+            break;
+        }
+        let Ok((record, used)) = format::decode_record(rest) else {
+            break;
+        };
+        assert!(used > format::FRAME_LEN && used <= rest.len());
+        if let Ok(traces) = otlp_model::decode_traces_data(record.traces, &limits)
+            && let Ok((parts, _)) = ingest::split_by_trace(traces.resource_spans)
+        {
+            let again = ingest::encode_parts(&parts);
+            assert_eq!(again.len(), parts.iter().map(|p| p.bytes).sum::<usize>());
+        }
+        at += used;
+    }
+}
