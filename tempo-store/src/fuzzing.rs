@@ -26,8 +26,10 @@ pub fn wal_segment(data: &[u8]) {
         if let Ok(traces) = otlp_model::decode_traces_data(record.traces, &limits)
             && let Ok((parts, _)) = ingest::split_by_trace(traces.resource_spans)
         {
-            let again = ingest::encode_parts(&parts);
-            assert_eq!(again.len(), parts.iter().map(|p| p.bytes).sum::<usize>());
+            let mut again = Vec::new();
+            let placed = ingest::encode_parts_into(&mut again, &parts);
+            assert_eq!(placed.len(), parts.len());
+            assert_eq!(placed.last().map_or(0, |p| p.range.end), again.len());
         }
         at += used;
     }

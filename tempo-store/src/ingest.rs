@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use otlp_model::proto::trace::{ResourceSpans, ScopeSpans};
-use prost::Message as _;
 
 use crate::error::PushError;
 
@@ -13,8 +12,14 @@ use crate::error::PushError;
 pub(crate) struct TracePart {
     pub(crate) id: [u8; 16],
     pub(crate) resource_spans: Vec<ResourceSpans>,
-    /// Protobuf size of `resource_spans`.
-    pub(crate) bytes: usize,
+}
+
+/// Where one trace's part is in an encoded buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedPart {
+    pub(crate) id: [u8; 16],
+    /// A `TracesData` protobuf of the part's resource spans.
+    pub(crate) range: std::ops::Range<usize>,
 }
 
 /// Checks a tenant ID as Tempo does: 1–150 bytes of `a-z A-Z 0-9 ! - _ . * ' ( )`, not `.`
@@ -82,7 +87,6 @@ pub(crate) fn split_by_trace(
                     parts.push(TracePart {
                         id,
                         resource_spans: Vec::new(),
-                        bytes: 0,
                     });
                     parts.len() - 1
                 });
@@ -108,28 +112,23 @@ pub(crate) fn split_by_trace(
             }
         }
     }
-    for part in &mut parts {
-        part.bytes = part
-            .resource_spans
-            .iter()
-            .map(|rs| {
-                let len = rs.encoded_len();
-                // Field tag and length prefix, as inside a TracesData.
-                1 + prost::length_delimiter_len(len) + len
-            })
-            .sum();
-    }
     Ok((parts, spans))
 }
 
-/// The `TracesData` protobuf of `parts` (every part's resource spans, in order).
-pub(crate) fn encode_parts(parts: &[TracePart]) -> Vec<u8> {
-    let total: usize = parts.iter().map(|p| p.bytes).sum();
-    let mut buf = Vec::with_capacity(total);
+/// Appends each part as a `TracesData` protobuf (its resource spans as field 1) to `out`,
+/// back to back, and says where each one is. The whole run is itself a `TracesData` of every
+/// part.
+pub(crate) fn encode_parts_into(out: &mut Vec<u8>, parts: &[TracePart]) -> Vec<EncodedPart> {
+    let mut placed = Vec::with_capacity(parts.len());
     for part in parts {
+        let start = out.len();
         for rs in &part.resource_spans {
-            prost::encoding::message::encode(1, rs, &mut buf);
+            prost::encoding::message::encode(1, rs, out);
         }
+        placed.push(EncodedPart {
+            id: part.id,
+            range: start..out.len(),
+        });
     }
-    buf
+    placed
 }

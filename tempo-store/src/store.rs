@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bloom::tempo::TraceKey;
+use bytes::Bytes;
 use otlp_model::TraceId;
 use otlp_model::combine::Combiner;
 use otlp_model::proto::trace::{ResourceSpans, TracesData};
-use prost::Message as _;
 use tempo_block::{Backend, BlockReader, BlockStore};
 use tokio::sync::{Notify, RwLock};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::blocklist::{Block, Blocklist};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
 use crate::error::{PushError, StoreError};
-use crate::ingest::{self, TracePart};
+use crate::ingest;
 use crate::limits::TokenBucket;
 use crate::wal::{self, ReplayReport, Wal};
 
@@ -52,8 +52,9 @@ struct Inner {
 /// A trace still receiving spans.
 #[derive(Debug)]
 struct LiveTrace {
-    /// One entry per push that carried spans of the trace.
-    parts: Vec<Vec<ResourceSpans>>,
+    /// One `TracesData` protobuf per push that carried spans of the trace: slices of the
+    /// push's WAL record, so live data costs its protobuf size, not its decoded size.
+    parts: Vec<Bytes>,
     bytes: usize,
     first: Duration,
     last: Duration,
@@ -63,7 +64,7 @@ struct LiveTrace {
 /// Traces cut from the live set, waiting to be completed into a block.
 #[derive(Debug, Default)]
 struct Head {
-    traces: HashMap<[u8; 16], Vec<Vec<ResourceSpans>>>,
+    traces: HashMap<[u8; 16], Vec<Bytes>>,
     bytes: usize,
     started: Option<Duration>,
     min_segment: Option<u64>,
@@ -94,16 +95,16 @@ impl Tenant {
         }
     }
 
-    fn insert(&mut self, part: TracePart, segment: u64, now: Duration) {
-        let t = self.live.entry(part.id).or_insert_with(|| LiveTrace {
+    fn insert(&mut self, id: [u8; 16], part: Bytes, segment: u64, now: Duration) {
+        let t = self.live.entry(id).or_insert_with(|| LiveTrace {
             parts: Vec::new(),
             bytes: 0,
             first: now,
             last: now,
             min_segment: segment,
         });
-        t.parts.push(part.resource_spans);
-        t.bytes += part.bytes;
+        t.bytes += part.len();
+        t.parts.push(part);
         t.last = now;
         t.min_segment = t.min_segment.min(segment);
     }
@@ -139,6 +140,13 @@ impl Tenant {
         let completing = self.completing.iter().filter_map(|c| c.head.min_segment);
         live.chain(head).chain(completing).min()
     }
+}
+
+/// Decodes a live or head trace part (a `TracesData` protobuf this store encoded).
+fn decode_part(part: &[u8]) -> Result<TracesData, tempo_block::BlockError> {
+    let limits = otlp_model::Limits::new(usize::MAX);
+    otlp_model::decode_traces_data(part, &limits)
+        .map_err(|e| tempo_block::BlockError::InvalidInput(format!("live trace data: {e}")))
 }
 
 /// What a push stored.
@@ -268,14 +276,18 @@ impl Store {
                         "WAL segment {segment}: a record fails validation: {e}"
                     ))
                 })?;
+                let mut buf = Vec::new();
+                let placed = ingest::encode_parts_into(&mut buf, &parts);
+                drop(parts);
+                let buf = Bytes::from(buf);
                 let burst = overrides
                     .for_tenant(record.tenant)
                     .ingestion_burst_size_bytes;
                 let t = tenants
                     .entry(record.tenant.to_owned())
                     .or_insert_with(|| Tenant::new(burst, now));
-                for part in parts {
-                    t.insert(part, segment, now);
+                for p in placed {
+                    t.insert(p.id, buf.slice(p.range), segment, now);
                 }
                 Ok(())
             })?;
@@ -362,8 +374,12 @@ impl Store {
                 bytes: 0,
             });
         }
-        let traces = ingest::encode_parts(&parts);
-        let bytes = traces.len();
+        let mut record = Vec::new();
+        let start = wal::format::begin_spans_record(&mut record, tenant);
+        let placed = ingest::encode_parts_into(&mut record, &parts);
+        wal::format::finish_record(&mut record, start);
+        drop(parts);
+        let bytes = record.len() - placed.first().map_or(record.len(), |p| p.range.start);
         let limits = self.inner.config.overrides.for_tenant(tenant).clone();
         let now = self.inner.clock.now();
         {
@@ -379,7 +395,10 @@ impl Store {
                 });
             }
             if limits.max_traces_per_user > 0 {
-                let new = parts.iter().filter(|p| !t.live.contains_key(&p.id)).count();
+                let new = placed
+                    .iter()
+                    .filter(|p| !t.live.contains_key(&p.id))
+                    .count();
                 if t.live.len() + new > limits.max_traces_per_user {
                     return Err(PushError::LiveTracesExceeded {
                         tenant: tenant.to_owned(),
@@ -388,14 +407,14 @@ impl Store {
                 }
             }
             if limits.max_bytes_per_trace > 0 {
-                for p in &parts {
+                for p in &placed {
                     let have = t.live.get(&p.id).map_or(0, |l| l.bytes);
-                    if have + p.bytes > limits.max_bytes_per_trace {
+                    if have + p.range.len() > limits.max_bytes_per_trace {
                         return Err(PushError::TraceTooLarge {
                             tenant: tenant.to_owned(),
                             trace_id: hex::encode(p.id),
                             limit: limits.max_bytes_per_trace,
-                            adding: p.bytes,
+                            adding: p.range.len(),
                         });
                     }
                 }
@@ -413,20 +432,18 @@ impl Store {
                 });
             }
         }
-        let mut record = Vec::with_capacity(bytes + 2 + tenant.len() + wal::format::FRAME_LEN);
-        wal::format::encode_spans_record(&mut record, tenant, &traces);
-        drop(traces);
+        let record = Bytes::from(record);
         let _gate = self.inner.gate.read().await;
-        let segment = self.inner.wal.append(record).await?;
+        let segment = self.inner.wal.append(record.clone()).await?;
         let now = self.inner.clock.now();
-        let count = parts.len();
+        let count = placed.len();
         {
             let mut all = self.tenants();
             let t = all
                 .entry(tenant.to_owned())
                 .or_insert_with(|| Tenant::new(limits.ingestion_burst_size_bytes, now));
-            for part in parts {
-                t.insert(part, segment, now);
+            for p in placed {
+                t.insert(p.id, record.slice(p.range), segment, now);
             }
         }
         Ok(PushReceipt {
@@ -459,14 +476,13 @@ impl Store {
         let mut inspected = 0u64;
         let mut found_any = false;
         let mut consume = |parts: Vec<ResourceSpans>, combiner: &mut Combiner| {
-            inspected += parts.iter().map(|rs| rs.encoded_len() as u64).sum::<u64>();
             found_any = true;
             // A size limit in partial mode never fails.
             let _ = combiner.consume(TracesData {
                 resource_spans: parts,
             });
         };
-        let memory: Vec<Vec<ResourceSpans>> = {
+        let memory: Vec<Bytes> = {
             let all = self.tenants();
             let mut out = Vec::new();
             if let Some(t) = all.get(tenant) {
@@ -496,12 +512,17 @@ impl Store {
                 }
                 if let Some(parts) = block.reader.find_trace_skip_bloom(id).await? {
                     blocks_found += 1;
+                    inspected += parts
+                        .iter()
+                        .map(|rs| prost::Message::encoded_len(rs) as u64)
+                        .sum::<u64>();
                     consume(parts, &mut combiner);
                 }
             }
         }
-        for parts in memory {
-            consume(parts, &mut combiner);
+        for part in memory {
+            inspected += part.len() as u64;
+            consume(decode_part(&part)?.resource_spans, &mut combiner);
         }
         if !found_any {
             return Ok(None);
@@ -609,15 +630,18 @@ impl Store {
             ids.sort_unstable();
             let traces = ids.into_iter().map(|id| {
                 let parts = &head.traces[id];
-                let rs: Cow<'_, [ResourceSpans]> = if parts.len() == 1 {
-                    Cow::Borrowed(&parts[0][..])
+                let rs = if parts.len() == 1 {
+                    decode_part(&parts[0])?.resource_spans
                 } else {
-                    let combined = otlp_model::combine::combine(parts.iter().map(|p| TracesData {
-                        resource_spans: p.clone(),
-                    }));
-                    Cow::Owned(combined.map(|t| t.resource_spans).unwrap_or_default())
+                    let mut decoded = Vec::with_capacity(parts.len());
+                    for p in parts {
+                        decoded.push(decode_part(p)?);
+                    }
+                    otlp_model::combine::combine(decoded)
+                        .map(|t| t.resource_spans)
+                        .unwrap_or_default()
                 };
-                Ok((TraceId::from_bytes(*id), rs))
+                Ok((TraceId::from_bytes(*id), Cow::Owned(rs)))
             });
             tempo_block::write_sorted_block(
                 &config,

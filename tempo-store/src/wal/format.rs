@@ -124,15 +124,29 @@ pub fn decode_header(bytes: &[u8], sequence: u64) -> Result<(), HeaderProblem> {
 ///
 /// `tenant` must be 1..=[`MAX_TENANT_LEN`] bytes (the store validates tenant IDs before).
 pub fn encode_spans_record(out: &mut Vec<u8>, tenant: &str, traces: &[u8]) {
-    let payload_len = 2 + tenant.len() + traces.len();
-    let len = u32::try_from(payload_len).unwrap_or(u32::MAX);
+    let start = begin_spans_record(out, tenant);
+    out.extend_from_slice(traces);
+    finish_record(out, start);
+}
+
+/// Starts a spans record of `tenant` at the end of `out`: the frame (filled in by
+/// [`finish_record`]), kind and tenant. Append the `TracesData` protobuf after it, then call
+/// [`finish_record`] with the returned start.
+pub fn begin_spans_record(out: &mut Vec<u8>, tenant: &str) -> usize {
     let start = out.len();
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[0; FRAME_LEN]);
     out.push(KIND_SPANS);
     out.push(u8::try_from(tenant.len()).unwrap_or(u8::MAX));
     out.extend_from_slice(tenant.as_bytes());
-    out.extend_from_slice(traces);
+    start
+}
+
+/// Fills in the length and CRC of the record that starts at `start` and ends at the end of
+/// `out`.
+pub fn finish_record(out: &mut [u8], start: usize) {
+    let payload_len = out.len() - start - FRAME_LEN;
+    let len = u32::try_from(payload_len).unwrap_or(u32::MAX);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     let mut crc = crc32c::crc32c(&out[start..start + 4]);
     crc = crc32c::crc32c_append(crc, &out[start + FRAME_LEN..]);
     out[start + 4..start + FRAME_LEN].copy_from_slice(&crc.to_le_bytes());

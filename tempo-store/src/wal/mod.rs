@@ -29,7 +29,7 @@ const MAX_GROUP: usize = 4096;
 
 enum Command {
     Append {
-        record: Vec<u8>,
+        record: bytes::Bytes,
         done: oneshot::Sender<Result<u64, StoreError>>,
     },
     Rotate {
@@ -163,7 +163,7 @@ impl Wal {
     }
 
     /// Appends one framed record; resolves once it is synced, to the segment it is in.
-    pub(crate) async fn append(&self, record: Vec<u8>) -> Result<u64, StoreError> {
+    pub(crate) async fn append(&self, record: bytes::Bytes) -> Result<u64, StoreError> {
         if self.shared.failed.load(Ordering::Acquire) {
             return Err(StoreError::WalFailed);
         }
