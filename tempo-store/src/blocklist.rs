@@ -67,6 +67,18 @@ impl Blocklist {
         *entry = Arc::new(map);
     }
 
+    /// Drops a block (found deleted from the backend).
+    pub(crate) fn remove(&self, tenant: &str, block: Uuid) {
+        let mut all = self.write();
+        if let Some(entry) = all.get_mut(tenant)
+            && entry.contains_key(&block)
+        {
+            let mut map = (**entry).clone();
+            map.remove(&block);
+            *entry = Arc::new(map);
+        }
+    }
+
     /// Blocks per tenant.
     pub(crate) fn counts(&self) -> BTreeMap<String, usize> {
         self.read()
@@ -109,8 +121,12 @@ impl Blocklist {
             };
             let mut next = BTreeMap::new();
             let mut changed = false;
+            // The meta of every listed block, opened or not: what the tenant index lists.
+            let mut metas: Vec<BlockMeta> = Vec::with_capacity(ids.live.len());
+            let mut all_metas = true;
             for id in &ids.live {
                 if let Some(b) = current.get(id) {
+                    metas.push(b.meta.clone());
                     next.insert(*id, Arc::clone(b));
                     continue;
                 }
@@ -119,11 +135,13 @@ impl Blocklist {
                     None => match store.read_meta(&tenant, *id).await {
                         Ok(m) => m,
                         Err(e) => {
+                            all_metas = false;
                             failures.push((tenant.clone(), *id, e));
                             continue;
                         }
                     },
                 };
+                metas.push(meta.clone());
                 let objects = Arc::new(tempo_block::reader::StoredBlock::new(
                     store.clone(),
                     tenant.clone(),
@@ -161,27 +179,41 @@ impl Blocklist {
             let listed_changed = changed
                 || indexed.len() != ids.live.len()
                 || ids.live.iter().any(|id| !indexed.contains_key(id));
-            if listed_changed {
-                let metas: Vec<BlockMeta> = ids
-                    .live
-                    .iter()
-                    .filter_map(|id| next.get(id).map(|b| b.meta.clone()))
-                    .collect();
-                let mut compacted: Vec<CompactedBlockMeta> = Vec::new();
-                for id in &ids.compacted {
-                    if let Ok(m) = store.read_compacted_meta(&tenant, *id).await {
-                        compacted.push(m);
-                    }
-                }
-                if let Err(e) = store
-                    .write_tenant_index(&tenant, &TenantIndex::new(metas, compacted))
-                    .await
-                {
-                    tracing::warn!(tenant = %tenant, error = %e, "tenant index not written");
-                }
+            // Rewritten only from a complete picture: a block whose meta could not be read
+            // keeps the old index rather than vanishing from it (Tempo's queriers read it).
+            if listed_changed && all_metas {
+                rewrite_index(store, &tenant, metas, &ids.compacted, &mut failures).await;
             }
             self.write().insert(tenant, Arc::new(next));
         }
         Ok(failures)
+    }
+}
+
+/// Rewrites the tenant index of `tenant` from `metas` and the metas of its `compacted` blocks
+/// — only from a complete picture: when a compacted meta cannot be read, the old index stays.
+async fn rewrite_index(
+    store: &BlockStore,
+    tenant: &str,
+    metas: Vec<BlockMeta>,
+    compacted: &[Uuid],
+    failures: &mut Vec<(String, Uuid, tempo_block::BlockError)>,
+) {
+    let mut metas_compacted: Vec<CompactedBlockMeta> = Vec::new();
+    for id in compacted {
+        match store.read_compacted_meta(tenant, *id).await {
+            Ok(m) => metas_compacted.push(m),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                failures.push((tenant.to_owned(), *id, e));
+                return;
+            }
+        }
+    }
+    if let Err(e) = store
+        .write_tenant_index(tenant, &TenantIndex::new(metas, metas_compacted))
+        .await
+    {
+        tracing::warn!(tenant = %tenant, error = %e, "tenant index not written");
     }
 }

@@ -11,6 +11,9 @@ pub enum RefusalKind {
     /// A limit on the tenant's rate or live traces; retry later (HTTP 429, gRPC
     /// `ResourceExhausted`).
     RateLimited,
+    /// The batch is larger than the store takes in one push (HTTP 413, gRPC
+    /// `ResourceExhausted`).
+    TooLarge,
     /// The store cannot take writes now (HTTP 503, gRPC `Unavailable`).
     Unavailable,
     /// A fault inside the store (HTTP 500, gRPC `Internal`).
@@ -74,6 +77,14 @@ pub enum PushError {
         /// The batch's size.
         bytes: u64,
     },
+    /// The batch is larger than one WAL record may be.
+    #[error("batch of {bytes} bytes is larger than the {limit} bytes one push may store")]
+    BatchTooLarge {
+        /// The batch's encoded size.
+        bytes: u64,
+        /// [`MAX_RECORD_LEN`](crate::wal::format::MAX_RECORD_LEN) less the record's header.
+        limit: u64,
+    },
     /// The batch would start more live traces than `max_traces_per_user` allows.
     #[error(
         "LIVE_TRACES_EXCEEDED: max live traces exceeded for tenant {tenant}: per-user traces limit (local: {limit}) exceeded"
@@ -111,6 +122,7 @@ impl PushError {
             Self::InvalidTraceId { .. } => "invalid_trace_id",
             Self::InvalidSpanId { .. } => "invalid_span_id",
             Self::RateLimited { .. } | Self::BatchAboveBurst { .. } => "rate_limited",
+            Self::BatchTooLarge { .. } => "too_large",
             Self::LiveTracesExceeded { .. } => "live_traces_exceeded",
             Self::TraceTooLarge { .. } => "trace_too_large",
             Self::Store(_) => "internal_error",
@@ -127,6 +139,7 @@ impl PushError {
             Self::RateLimited { .. }
             | Self::BatchAboveBurst { .. }
             | Self::LiveTracesExceeded { .. } => RefusalKind::RateLimited,
+            Self::BatchTooLarge { .. } => RefusalKind::TooLarge,
             Self::Store(StoreError::Closed | StoreError::WalFailed) => RefusalKind::Unavailable,
             Self::Store(_) => RefusalKind::Internal,
         }
@@ -148,14 +161,6 @@ pub enum StoreError {
     /// An earlier WAL write or sync failed; the store takes no more writes.
     #[error("the WAL failed earlier and takes no more writes; restart to replay it")]
     WalFailed,
-    /// A WAL record that passed its checksum does not decode.
-    #[error("WAL segment {segment}: record does not decode: {source}")]
-    WalRecord {
-        /// The segment's sequence.
-        segment: u64,
-        /// The decoder's error.
-        source: otlp_model::ModelError,
-    },
     /// The store is shut down.
     #[error("the store is shut down")]
     Closed,

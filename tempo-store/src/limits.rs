@@ -18,6 +18,13 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket is full at `now` (no state worth keeping).
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn is_full(&self, rate: u64, burst: u64, now: Duration) -> bool {
+        let elapsed = now.saturating_sub(self.last).as_secs_f64();
+        self.tokens + elapsed * rate as f64 >= burst as f64
+    }
+
     /// Takes `n` bytes if the bucket holds them after refilling to `now`.
     #[allow(clippy::cast_precision_loss)]
     pub(crate) fn try_take(&mut self, n: u64, rate: u64, burst: u64, now: Duration) -> bool {

@@ -494,3 +494,75 @@ async fn blocks_written_by_tempo_into_the_bucket_are_found() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_block_deleted_behind_the_stores_back_is_skipped_not_an_error() {
+    let env = Env::new();
+    let store = env.open(env.config("wal")).await;
+    store.push("t", batch(1, 0..2)).await.unwrap();
+    env.clock.advance(Duration::from_secs(40));
+    store.tick().await.unwrap();
+    env.clock.advance(Duration::from_secs(40));
+    store.tick().await.unwrap();
+    assert_eq!(store.stats().tenants["t"].blocks, 1);
+    // Another process (a compactor, retention) deletes the block.
+    let ids = store.block_store().list_blocks("t").await.unwrap();
+    store
+        .block_store()
+        .delete_block("t", ids.live[0])
+        .await
+        .unwrap();
+    store.push("t", batch(1, 5..6)).await.unwrap();
+    assert_eq!(find(&store, "t", 1).await.unwrap(), vec![5]);
+    assert_eq!(store.stats().tenants["t"].blocks, 0);
+}
+
+#[tokio::test]
+async fn an_unreadable_block_never_removes_others_from_the_tenant_index() {
+    let env = Env::new();
+    let store = env.open(env.config("wal")).await;
+    store.push("t", batch(1, 0..2)).await.unwrap();
+    env.clock.advance(Duration::from_secs(40));
+    store.tick().await.unwrap();
+    env.clock.advance(Duration::from_secs(40));
+    store.tick().await.unwrap();
+    store.poll().await.unwrap();
+    let index = store.block_store().read_tenant_index("t").await.unwrap();
+    assert_eq!(index.metas.len(), 1);
+    // A block folder whose meta.json does not parse.
+    let bad = env
+        .dir
+        .path()
+        .join("blocks/t/00000000-0000-4000-8000-000000000001");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("meta.json"), b"{not json").unwrap();
+    store.poll().await.unwrap();
+    let index = store.block_store().read_tenant_index("t").await.unwrap();
+    assert_eq!(index.metas.len(), 1, "the index keeps the readable block");
+    assert_eq!(find(&store, "t", 1).await.unwrap(), vec![0, 1]);
+}
+
+#[tokio::test]
+async fn refused_pushes_leave_no_tenant_state() {
+    let env = Env::new();
+    let mut config = env.config("wal");
+    config.overrides.defaults.ingestion_burst_size_bytes = 10;
+    let store = env.open(config).await;
+    assert!(store.push("someone", batch(1, 0..3)).await.is_err());
+    assert!(!store.stats().tenants.contains_key("someone"));
+}
+
+#[tokio::test]
+async fn max_bytes_per_trace_counts_what_was_already_cut_to_the_head() {
+    let env = Env::new();
+    let mut config = env.config("wal");
+    config.overrides.defaults.max_bytes_per_trace = 1_000;
+    let store = env.open(config).await;
+    store.push("t", batch(1, 0..10)).await.unwrap();
+    env.clock.advance(Duration::from_secs(6));
+    store.tick().await.unwrap();
+    assert_eq!(store.stats().tenants["t"].live_traces, 0);
+    assert_eq!(store.stats().tenants["t"].head_traces, 1);
+    let e = store.push("t", batch(1, 10..20)).await.unwrap_err();
+    assert!(matches!(e, PushError::TraceTooLarge { .. }), "{e}");
+}

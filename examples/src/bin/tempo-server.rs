@@ -16,6 +16,11 @@ use examples::tempo_server::{self, config};
 
 const PROGRAM: &str = "tempo-server";
 
+/// mimalloc instead of the system allocator: ingest decodes millions of small objects, and
+/// glibc's malloc took about a quarter of the server's CPU under load (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Completes on SIGTERM or Ctrl-C.
 async fn terminated() {
     let ctrl_c = async {

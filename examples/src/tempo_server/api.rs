@@ -418,7 +418,7 @@ mod tests {
     fn buildinfo_has_tempos_shape() {
         let json = serde_json::to_string(&BuildInfo::current()).unwrap();
         assert!(json.starts_with(&format!(
-            "{{\"version\":\"{}\",\"revision\":",
+            "{{\"version\":\"{TEMPO_API_VERSION}+observability-storage.{}\",\"revision\":",
             env!("CARGO_PKG_VERSION")
         )));
         assert!(json.ends_with(",\"goVersion\":\"\"}"), "{json}");

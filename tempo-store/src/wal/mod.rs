@@ -204,6 +204,11 @@ impl Wal {
         self.shared.current.load(Ordering::Acquire)
     }
 
+    /// Whether a write or sync failed (the log takes no more records).
+    pub(crate) fn failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
     /// Bytes in segment files.
     pub(crate) fn bytes(&self) -> u64 {
         self.shared.bytes.load(Ordering::Relaxed)
@@ -413,14 +418,15 @@ fn frame_text(p: FrameProblem) -> String {
 
 /// Replays every segment in `dir` in order, calling `apply(sequence, record)` for each
 /// readable record. The last segment's torn tail is truncated (and synced); an empty last
-/// segment whose header never made it to disk is removed.
+/// segment whose header never made it to disk is removed. A record `apply` refuses (its
+/// checksum held but its content does not decode) is reported as damage and skipped.
 ///
 /// # Errors
 ///
-/// IO errors reading the folder or truncating; the first error `apply` returns.
+/// IO errors reading the folder or truncating.
 pub(crate) fn replay(
     dir: &Path,
-    mut apply: impl FnMut(u64, SpansRecord<'_>) -> Result<(), StoreError>,
+    mut apply: impl FnMut(u64, SpansRecord<'_>) -> Result<(), String>,
 ) -> Result<ReplayReport, StoreError> {
     let mut report = ReplayReport::default();
     if !dir.exists() {
@@ -458,9 +464,21 @@ pub(crate) fn replay(
         while at < bytes.len() {
             match format::decode_record(&bytes[at..]) {
                 Ok((record, used)) => {
-                    apply(seq, record)?;
-                    report.records += 1;
-                    report.bytes += used as u64;
+                    match apply(seq, record) {
+                        Ok(()) => {
+                            report.records += 1;
+                            report.bytes += used as u64;
+                        }
+                        Err(problem) => {
+                            tracing::error!(path = %path.display(), offset = at, problem = %problem,
+                                "WAL record passes its checksum but does not decode; skipped");
+                            report.corrupt.push(Damage {
+                                path: path.clone(),
+                                offset: at as u64,
+                                problem,
+                            });
+                        }
+                    }
                     at += used;
                 }
                 Err(problem) => {

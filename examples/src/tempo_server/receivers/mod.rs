@@ -152,7 +152,8 @@ impl Refusal {
     }
 
     /// The store's refusal, by its [`RefusalKind`]: bad input (IDs, tenant, a trace over
-    /// `max_bytes_per_trace`) 400 (InvalidArgument); rate and live-trace limits 429
+    /// `max_bytes_per_trace`) 400 (InvalidArgument); a batch larger than one WAL record 413
+    /// (ResourceExhausted); rate and live-trace limits 429
     /// (ResourceExhausted, which OTLP exporters retry later); a closed or failed store 503
     /// (Unavailable); anything else 500 (Internal). The message is the store's, with
     /// Tempo's prefixes (`RATE_LIMITED:`, `LIVE_TRACES_EXCEEDED:`, `TRACE_TOO_LARGE:`).
@@ -161,6 +162,10 @@ impl Refusal {
             RefusalKind::BadRequest => (StatusCode::BAD_REQUEST, tonic::Code::InvalidArgument),
             RefusalKind::RateLimited => (
                 StatusCode::TOO_MANY_REQUESTS,
+                tonic::Code::ResourceExhausted,
+            ),
+            RefusalKind::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
                 tonic::Code::ResourceExhausted,
             ),
             RefusalKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, tonic::Code::Unavailable),

@@ -88,6 +88,11 @@ pub async fn serve(
             resource_exhausted_for_oversized,
         ))
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        // Small responses on long-lived HTTP/2 connections: without TCP_NODELAY, Nagle and
+        // delayed ACKs hold some of them ~40 ms.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await
 }
