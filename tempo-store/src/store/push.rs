@@ -23,6 +23,8 @@ impl Store {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed.into());
         }
+        // Announced before the encoding work, so a sync starting meanwhile waits for it.
+        let intent = self.inner.wal.intend();
         let (parts, spans) = ingest::split_by_trace(batch)?;
         if parts.is_empty() {
             return Ok(PushReceipt {
@@ -61,7 +63,7 @@ impl Store {
         }
         let record = Bytes::from(record);
         let _gate = self.inner.gate.read().await;
-        let segment = self.inner.wal.append(record.clone()).await?;
+        let segment = self.inner.wal.append(record.clone(), intent).await?;
         let now = self.inner.clock.now();
         let count = placed.len();
         {

@@ -15,7 +15,7 @@ pub mod format;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
@@ -26,6 +26,9 @@ use format::{FrameProblem, HeaderProblem, SpansRecord};
 
 /// Most records the writer takes into one group before it syncs.
 const MAX_GROUP: usize = 4096;
+
+/// The longest the writer waits for an announced record before it syncs the group it has.
+const COMMIT_DELAY: std::time::Duration = std::time::Duration::from_micros(500);
 
 enum Command {
     Append {
@@ -56,6 +59,8 @@ struct Shared {
     syncs: AtomicU64,
     /// Records appended.
     records: AtomicU64,
+    /// Pushes that announced a record they are still encoding ([`Wal::intend`]).
+    intending: AtomicUsize,
 }
 
 /// The log's writer: appends go to its thread, which writes, syncs and acknowledges them.
@@ -162,13 +167,28 @@ impl Wal {
         Ok(rx)
     }
 
+    /// Announces a record that is being prepared, so that a sync about to start waits for
+    /// it briefly (group commit); the announcement ends when the guard is passed to
+    /// [`Wal::append`] or dropped.
+    pub(crate) fn intend(&self) -> Intent {
+        self.shared.intending.fetch_add(1, Ordering::AcqRel);
+        Intent {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     /// Appends one framed record; resolves once it is synced, to the segment it is in.
-    pub(crate) async fn append(&self, record: bytes::Bytes) -> Result<u64, StoreError> {
+    pub(crate) async fn append(
+        &self,
+        record: bytes::Bytes,
+        intent: Intent,
+    ) -> Result<u64, StoreError> {
         if self.shared.failed.load(Ordering::Acquire) {
             return Err(StoreError::WalFailed);
         }
-        let rx = self.send(|done| Command::Append { record, done })?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let rx = self.send(|done| Command::Append { record, done });
+        drop(intent);
+        rx?.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Starts a new segment; resolves to its sequence. Records appended after this call
@@ -223,6 +243,18 @@ impl Wal {
     }
 }
 
+/// A record announced to the writer ([`Wal::intend`]).
+#[derive(Debug)]
+pub(crate) struct Intent {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Intent {
+    fn drop(&mut self) {
+        self.shared.intending.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 struct Writer {
     dir: PathBuf,
     file: File,
@@ -235,6 +267,7 @@ struct Writer {
 impl Writer {
     fn run(mut self, rx: &mpsc::Receiver<Command>) {
         while let Ok(first) = rx.recv() {
+            let group_started = std::time::Instant::now();
             let mut next = Some(first);
             let mut taken = 0;
             while let Some(cmd) = next.take() {
@@ -265,6 +298,9 @@ impl Writer {
                 }
                 if taken < MAX_GROUP {
                     next = rx.try_recv().ok();
+                    if next.is_none() && !self.acks.is_empty() {
+                        next = self.wait_for_intended(rx, group_started);
+                    }
                 }
             }
             self.commit();
@@ -274,6 +310,23 @@ impl Writer {
 
     fn path(&self) -> PathBuf {
         self.dir.join(format::segment_name(self.sequence))
+    }
+
+    /// Before syncing, waits (up to [`COMMIT_DELAY`] after the group's first command) for a
+    /// record that a push has announced
+    /// ([`Wal::intend`]) but not sent yet: a push encoding its batch now would otherwise
+    /// miss this sync and pay for one of its own (Postgres' `commit_delay`, applied only when
+    /// a record is known to be coming).
+    fn wait_for_intended(
+        &self,
+        rx: &mpsc::Receiver<Command>,
+        group_started: std::time::Instant,
+    ) -> Option<Command> {
+        if self.shared.intending.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let left = COMMIT_DELAY.checked_sub(group_started.elapsed())?;
+        rx.recv_timeout(left).ok()
     }
 
     /// Writes the pending records, syncs, and acknowledges them.
