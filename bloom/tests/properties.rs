@@ -33,7 +33,14 @@ fn keys(seed: u64, count: usize) -> Vec<[u8; 16]> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    // A fixed seed: the false-positive check is statistical (a small filter's own rate varies
+    // with where its keys land), so the cases are fixed for CI to be repeatable; change the
+    // seed by hand to explore.
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_b100),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn sbbf_fpp_within_20_percent_and_no_false_negatives(

@@ -174,3 +174,19 @@ pub enum StoreError {
     #[error("background task failed: {0}")]
     Task(String),
 }
+
+impl From<store_wal::WalError> for StoreError {
+    fn from(e: store_wal::WalError) -> Self {
+        match e {
+            store_wal::WalError::Io { path, source } => Self::Wal { path, source },
+            store_wal::WalError::Failed => Self::WalFailed,
+            _ => Self::Closed,
+        }
+    }
+}
+
+impl From<store_wal::WalError> for PushError {
+    fn from(e: store_wal::WalError) -> Self {
+        Self::Store(e.into())
+    }
+}

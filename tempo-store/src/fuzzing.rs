@@ -9,7 +9,7 @@ pub fn wal_segment(data: &[u8]) {
     let sequence = data
         .get(8..16)
         .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
-    let mut at = if format::decode_header(data, sequence).is_ok() {
+    let mut at = if store_wal::format::decode_header(data, format::MAGIC, sequence).is_ok() {
         format::HEADER_LEN
     } else {
         0
@@ -19,8 +19,12 @@ pub fn wal_segment(data: &[u8]) {
         if rest.is_empty() {
             break;
         }
-        let Ok((record, used)) = format::decode_record(rest) else {
+        let Ok((payload, used)) = store_wal::format::decode_frame(rest) else {
             break;
+        };
+        let Ok(record) = format::decode_payload(payload) else {
+            at += used;
+            continue;
         };
         assert!(used > format::FRAME_LEN && used <= rest.len());
         if let Ok(traces) = otlp_model::decode_traces_data(record.traces, &limits)

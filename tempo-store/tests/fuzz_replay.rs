@@ -23,7 +23,7 @@ fn replay_wal_inputs() {
 #[test]
 #[ignore = "writes files; run by hand to regenerate the seeds"]
 fn write_seed_corpus() {
-    let mut seg = format::encode_header(3).to_vec();
+    let mut seg = store_wal::format::encode_header(format::MAGIC, 3).to_vec();
     for t in 1..4u64 {
         let id = TraceId::from_u64(t);
         let spans = (1..3)

@@ -184,7 +184,7 @@ impl Store {
             .min()
             .unwrap_or(current)
             .min(current);
-        self.inner.wal.remove_before(min).await
+        Ok(self.inner.wal.remove_before(min).await?)
     }
 
     /// Refreshes the blocklist from the backend now (the background cycle does it every
@@ -279,6 +279,6 @@ impl Store {
         let _cycle = self.inner.cycle.lock().await;
         let result = self.cut_and_complete(true).await;
         let closed = self.inner.wal.close().await;
-        result.and(closed)
+        result.and(closed.map_err(StoreError::from))
     }
 }

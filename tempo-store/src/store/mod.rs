@@ -126,7 +126,7 @@ impl Store {
                 "WAL replayed"
             );
         }
-        let wal = Wal::open(&config.wal_dir, report.last_sequence + 1)?;
+        let wal = wal::open(&config.wal_dir, report.last_sequence + 1)?;
         let store = Self {
             inner: Arc::new(Inner {
                 blocks: BlockStore::new(backend),
