@@ -391,19 +391,7 @@ pub fn zipkin_json(spans: usize, seed: u64) -> Vec<u8> {
 /// of Jaeger's `POST /api/traces`), with the same tags typed.
 pub fn jaeger_batch(spans: usize, seed: u64) -> Vec<u8> {
     use otlp_model::proto::common::any_value::Value;
-    fn string(out: &mut Vec<u8>, id: u8, s: &str) {
-        out.extend_from_slice(&[11, 0, id]);
-        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(0).to_be_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-    fn i64f(out: &mut Vec<u8>, id: u8, v: i64) {
-        out.extend_from_slice(&[10, 0, id]);
-        out.extend_from_slice(&v.to_be_bytes());
-    }
-    fn list(out: &mut Vec<u8>, id: u8, n: usize) {
-        out.extend_from_slice(&[15, 0, id, 12]);
-        out.extend_from_slice(&u32::try_from(n).unwrap_or(0).to_be_bytes());
-    }
+    use testkit::thrift::{T_DOUBLE, T_I32, T_I64, T_LIST, T_STRING, T_STRUCT, ThriftWriter};
     let data = otlp_trace(spans, seed);
     let all: Vec<_> = data
         .resource_spans
@@ -412,66 +400,54 @@ pub fn jaeger_batch(spans: usize, seed: u64) -> Vec<u8> {
         .flat_map(|ss| &ss.spans)
         .collect();
     let be = |b: &[u8]| i64::from_be_bytes(b.try_into().unwrap_or([0; 8]));
-    let mut out = Vec::new();
-    out.extend_from_slice(&[12, 0, 1]);
-    string(&mut out, 1, "service-0");
-    out.push(0);
-    list(&mut out, 2, all.len());
+    let micros = |ns: u64| i64::try_from(ns / 1000).unwrap_or(0);
+    let mut w = ThriftWriter::new(false);
+    w.begin();
+    w.field(T_STRUCT, 1).begin().str_field(1, "service-0").end();
+    w.field(T_LIST, 2).list(T_STRUCT, all.len());
     for s in all {
-        i64f(&mut out, 1, be(&s.trace_id[8..]));
-        i64f(&mut out, 2, be(&s.trace_id[..8]));
-        i64f(&mut out, 3, be(&s.span_id));
-        i64f(&mut out, 4, be(&s.parent_span_id));
-        string(&mut out, 5, &s.name);
-        out.extend_from_slice(&[8, 0, 7, 0, 0, 0, 1]);
-        let start = i64::try_from(s.start_time_unix_nano / 1000).unwrap_or(0);
-        i64f(&mut out, 8, start);
-        i64f(
-            &mut out,
-            9,
-            i64::try_from((s.end_time_unix_nano - s.start_time_unix_nano) / 1000).unwrap_or(0),
-        );
-        list(&mut out, 10, s.attributes.len());
+        w.begin();
+        w.i64_field(1, be(&s.trace_id[8..]));
+        w.i64_field(2, be(&s.trace_id[..8]));
+        w.i64_field(3, be(&s.span_id));
+        w.i64_field(4, be(&s.parent_span_id));
+        w.str_field(5, &s.name);
+        w.field(T_I32, 7).i32(1);
+        w.i64_field(8, micros(s.start_time_unix_nano));
+        w.i64_field(9, micros(s.end_time_unix_nano - s.start_time_unix_nano));
+        w.field(T_LIST, 10).list(T_STRUCT, s.attributes.len());
         for kv in &s.attributes {
-            string(&mut out, 1, &kv.key);
+            w.begin().str_field(1, &kv.key);
+            // Jaeger TagType: STRING 0, DOUBLE 1, BOOL 2, LONG 3.
             match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                Some(Value::IntValue(i)) => {
-                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 3]);
-                    i64f(&mut out, 6, *i);
-                }
+                Some(Value::IntValue(i)) => w.field(T_I32, 2).i32(3).field(T_I64, 6).i64(*i),
                 Some(Value::DoubleValue(d)) => {
-                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 1, 4, 0, 4]);
-                    out.extend_from_slice(&d.to_be_bytes());
+                    w.field(T_I32, 2).i32(1).field(T_DOUBLE, 4).double(*d)
                 }
-                Some(Value::BoolValue(b)) => {
-                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 2, 2, 0, 5, u8::from(*b)]);
-                }
+                Some(Value::BoolValue(b)) => w.field(T_I32, 2).i32(2).bool_field(5, *b),
                 Some(Value::StringValue(v)) => {
-                    out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]);
-                    string(&mut out, 3, v);
+                    w.field(T_I32, 2).i32(0).field(T_STRING, 3).string(v)
                 }
-                _ => out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]),
-            }
-            out.push(0);
+                _ => w.field(T_I32, 2).i32(0),
+            };
+            w.end();
         }
-        list(&mut out, 11, s.events.len());
+        w.field(T_LIST, 11).list(T_STRUCT, s.events.len());
         for e in &s.events {
-            i64f(
-                &mut out,
-                1,
-                i64::try_from(e.time_unix_nano / 1000).unwrap_or(0),
-            );
-            list(&mut out, 2, 1);
-            string(&mut out, 1, "event");
-            out.extend_from_slice(&[8, 0, 2, 0, 0, 0, 0]);
-            string(&mut out, 3, &e.name);
-            out.push(0);
-            out.push(0);
+            w.begin().i64_field(1, micros(e.time_unix_nano));
+            w.field(T_LIST, 2).list(T_STRUCT, 1);
+            w.begin()
+                .str_field(1, "event")
+                .field(T_I32, 2)
+                .i32(0)
+                .str_field(3, &e.name)
+                .end();
+            w.end();
         }
-        out.push(0);
+        w.end();
     }
-    out.push(0);
-    out
+    w.end();
+    w.out
 }
 
 /// `traces` seeded traces of `spans_per_trace` spans each (the shape of [`otlp_trace`]), with
@@ -505,4 +481,27 @@ pub fn trace_corpus(
             (trace_id, data.resource_spans)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_jaeger_bench_input_decodes_to_the_same_spans() {
+        let batch = super::jaeger_batch(50, 3);
+        let decoded = otlp_model::jaeger::decode_batch(
+            &batch,
+            otlp_model::Protocol::Binary,
+            &otlp_model::Limits::default(),
+        )
+        .expect("decodes");
+        let spans: usize = decoded.scope_spans.iter().map(|ss| ss.spans.len()).sum();
+        assert_eq!(spans, 50);
+        let attrs = decoded.scope_spans[0].spans[0].attributes.len();
+        assert_eq!(
+            attrs,
+            super::otlp_trace(50, 3).resource_spans[0].scope_spans[0].spans[0]
+                .attributes
+                .len()
+        );
+    }
 }

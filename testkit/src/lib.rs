@@ -16,6 +16,8 @@
 //! }
 //! ```
 
+pub mod thrift;
+
 use std::path::{Path, PathBuf};
 
 /// The compatibility vectors' root (`COMPAT_DIR`), or `None` when the test should be skipped.

@@ -22,6 +22,7 @@ use hyper_util::rt::TokioIo;
 use otlp_model::build::{resource_spans, span};
 use otlp_model::proto::trace::ResourceSpans;
 use otlp_model::{SpanId, TraceId};
+use testkit::thrift::{T_I32, T_I64, T_LIST, T_STRING, T_STRUCT, ThriftWriter};
 use tokio::sync::oneshot;
 
 /// A server started in-process on free loopback ports, with storage in a temporary folder.
@@ -203,122 +204,18 @@ pub fn v1_span_names(body: &serde_json::Value) -> Vec<String> {
     names
 }
 
-/// A minimal Thrift writer (binary or compact protocol) for Jaeger batches.
+/// Jaeger batches and agent datagrams, written with the workspace's test Thrift writer.
 pub struct Thrift {
+    w: ThriftWriter,
     pub out: Vec<u8>,
-    compact: bool,
-    last_field: Vec<i16>,
 }
-
-// Binary-protocol type ids; `compact_type` maps them.
-const T_I32: u8 = 8;
-const T_I64: u8 = 10;
-const T_STRING: u8 = 11;
-const T_STRUCT: u8 = 12;
-const T_LIST: u8 = 15;
 
 impl Thrift {
     pub fn new(compact: bool) -> Self {
         Self {
+            w: ThriftWriter::new(compact),
             out: Vec::new(),
-            compact,
-            last_field: vec![0],
         }
-    }
-
-    fn compact_type(t: u8) -> u8 {
-        match t {
-            T_I32 => 5,
-            T_I64 => 6,
-            T_STRING => 8,
-            T_STRUCT => 12,
-            T_LIST => 9,
-            _ => unreachable!("type {t}"),
-        }
-    }
-
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.out.push(v as u8);
-    }
-
-    fn zigzag(v: i64) -> u64 {
-        ((v << 1) ^ (v >> 63)) as u64
-    }
-
-    pub fn field(&mut self, t: u8, id: i16) -> &mut Self {
-        if self.compact {
-            let last = self.last_field.last().copied().unwrap();
-            let delta = id - last;
-            if (1..=15).contains(&delta) {
-                self.out.push(((delta as u8) << 4) | Self::compact_type(t));
-            } else {
-                self.out.push(Self::compact_type(t));
-                self.varint(Self::zigzag(i64::from(id)));
-            }
-            *self.last_field.last_mut().unwrap() = id;
-        } else {
-            self.out.push(t);
-            self.out.extend_from_slice(&id.to_be_bytes());
-        }
-        self
-    }
-
-    pub fn i32(&mut self, v: i32) -> &mut Self {
-        if self.compact {
-            self.varint(Self::zigzag(i64::from(v)));
-        } else {
-            self.out.extend_from_slice(&v.to_be_bytes());
-        }
-        self
-    }
-
-    pub fn i64(&mut self, v: i64) -> &mut Self {
-        if self.compact {
-            self.varint(Self::zigzag(v));
-        } else {
-            self.out.extend_from_slice(&v.to_be_bytes());
-        }
-        self
-    }
-
-    pub fn string(&mut self, s: &str) -> &mut Self {
-        if self.compact {
-            self.varint(s.len() as u64);
-        } else {
-            self.out.extend_from_slice(&(s.len() as i32).to_be_bytes());
-        }
-        self.out.extend_from_slice(s.as_bytes());
-        self
-    }
-
-    pub fn list_begin(&mut self, elem: u8, len: usize) -> &mut Self {
-        if self.compact {
-            if len < 15 {
-                self.out.push(((len as u8) << 4) | Self::compact_type(elem));
-            } else {
-                self.out.push(0xf0 | Self::compact_type(elem));
-                self.varint(len as u64);
-            }
-        } else {
-            self.out.push(elem);
-            self.out.extend_from_slice(&(len as i32).to_be_bytes());
-        }
-        self
-    }
-
-    pub fn struct_begin(&mut self) -> &mut Self {
-        self.last_field.push(0);
-        self
-    }
-
-    pub fn struct_end(&mut self) -> &mut Self {
-        self.out.push(0);
-        self.last_field.pop();
-        self
     }
 
     /// `Batch{process{serviceName}, spans[...]}`, each span `(trace_id, span_id, parent,
@@ -329,30 +226,9 @@ impl Thrift {
         spans: &[(TraceId, u64, u64, &str)],
         start_us: i64,
     ) -> &mut Self {
-        self.struct_begin();
-        self.field(T_STRUCT, 1).struct_begin();
-        self.field(T_STRING, 1).string(service);
-        self.struct_end();
-        self.field(T_LIST, 2).list_begin(T_STRUCT, spans.len());
-        for &(trace, id, parent, name) in spans {
-            self.struct_begin();
-            self.field(T_I64, 1).i64(trace.low() as i64);
-            self.field(T_I64, 2).i64(trace.high() as i64);
-            self.field(T_I64, 3).i64(id as i64);
-            self.field(T_I64, 4).i64(parent as i64);
-            self.field(T_STRING, 5).string(name);
-            self.field(T_I32, 7).i32(1);
-            self.field(T_I64, 8).i64(start_us);
-            self.field(T_I64, 9).i64(1_000);
-            self.field(T_LIST, 10).list_begin(T_STRUCT, 1);
-            self.struct_begin();
-            self.field(T_STRING, 1).string("k");
-            self.field(T_I32, 2).i32(0); // TagType STRING
-            self.field(T_STRING, 3).string("v");
-            self.struct_end();
-            self.struct_end();
-        }
-        self.struct_end()
+        write_batch(&mut self.w, service, spans, start_us);
+        self.out = self.w.out.clone();
+        self
     }
 
     /// An agent datagram: a oneway `emitBatch` call holding the batch.
@@ -361,23 +237,47 @@ impl Thrift {
         service: &str,
         spans: &[(TraceId, u64, u64, &str)],
     ) -> Vec<u8> {
-        let mut w = Self::new(compact);
-        if compact {
-            // protocol id, version 1 | ONEWAY (4) << 5, seqid 1, name
-            w.out.extend_from_slice(&[0x82, 0x81, 0x01]);
-            w.string("emitBatch");
-        } else {
-            w.out.extend_from_slice(&0x8001_0004_u32.to_be_bytes());
-            w.string("emitBatch");
-            w.out.extend_from_slice(&1_i32.to_be_bytes());
-        }
+        let mut w = ThriftWriter::new(compact);
+        w.oneway_call("emitBatch");
         // emitBatch_args { 1: Batch }
-        w.struct_begin();
+        w.begin();
         w.field(T_STRUCT, 1);
-        w.batch(service, spans, 1_700_000_000_000_000);
-        w.struct_end();
+        write_batch(&mut w, service, spans, 1_700_000_000_000_000);
+        w.end();
         w.out
     }
+}
+
+fn write_batch(
+    w: &mut ThriftWriter,
+    service: &str,
+    spans: &[(TraceId, u64, u64, &str)],
+    start_us: i64,
+) {
+    w.begin();
+    w.field(T_STRUCT, 1).begin();
+    w.field(T_STRING, 1).string(service);
+    w.end();
+    w.field(T_LIST, 2).list(T_STRUCT, spans.len());
+    for &(trace, id, parent, name) in spans {
+        w.begin();
+        w.field(T_I64, 1).i64(trace.low() as i64);
+        w.field(T_I64, 2).i64(trace.high() as i64);
+        w.field(T_I64, 3).i64(id as i64);
+        w.field(T_I64, 4).i64(parent as i64);
+        w.field(T_STRING, 5).string(name);
+        w.field(T_I32, 7).i32(1);
+        w.field(T_I64, 8).i64(start_us);
+        w.field(T_I64, 9).i64(1_000);
+        w.field(T_LIST, 10).list(T_STRUCT, 1);
+        w.begin();
+        w.field(T_STRING, 1).string("k");
+        w.field(T_I32, 2).i32(0); // TagType STRING
+        w.field(T_STRING, 3).string("v");
+        w.end();
+        w.end();
+    }
+    w.end();
 }
 
 /// A Zipkin v2 JSON span list: each span `(trace_id_hex, span_id_hex, parent, name)`.

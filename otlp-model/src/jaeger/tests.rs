@@ -9,140 +9,7 @@
 use super::*;
 use crate::proto::common::KeyValue;
 
-/// A minimal Thrift writer for tests (both protocols).
-struct W {
-    out: Vec<u8>,
-    compact: bool,
-    last: Vec<i16>,
-}
-
-const T_BOOL: u8 = 2;
-const T_DOUBLE: u8 = 4;
-const T_I32: u8 = 8;
-const T_I64: u8 = 10;
-const T_STRING: u8 = 11;
-const T_STRUCT: u8 = 12;
-const T_LIST: u8 = 15;
-
-impl W {
-    fn new(compact: bool) -> Self {
-        Self {
-            out: Vec::new(),
-            compact,
-            last: vec![0],
-        }
-    }
-    fn ctype(t: u8) -> u8 {
-        match t {
-            T_BOOL => 1,
-            T_DOUBLE => 7,
-            T_I32 => 5,
-            T_I64 => 6,
-            T_STRING => 8,
-            T_STRUCT => 12,
-            T_LIST => 9,
-            _ => unreachable!(),
-        }
-    }
-    fn varint(&mut self, mut v: u64) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                self.out.push(b);
-                break;
-            }
-            self.out.push(b | 0x80);
-        }
-    }
-    fn field(&mut self, t: u8, id: i16) {
-        if self.compact {
-            let last = *self.last.last().unwrap();
-            let delta = id - last;
-            if t == T_BOOL {
-                // bool header written by bool_field
-            }
-            if (1..=15).contains(&delta) {
-                self.out.push(((delta as u8) << 4) | Self::ctype(t));
-            } else {
-                self.out.push(Self::ctype(t));
-                self.varint(((id << 1) ^ (id >> 15)) as u16 as u64);
-            }
-            *self.last.last_mut().unwrap() = id;
-        } else {
-            self.out.push(t);
-            self.out.extend_from_slice(&id.to_be_bytes());
-        }
-    }
-    fn bool_field(&mut self, id: i16, v: bool) {
-        if self.compact {
-            let last = *self.last.last().unwrap();
-            self.out
-                .push((((id - last) as u8) << 4) | if v { 1 } else { 2 });
-            *self.last.last_mut().unwrap() = id;
-        } else {
-            self.field(T_BOOL, id);
-            self.out.push(u8::from(v));
-        }
-    }
-    fn i32(&mut self, v: i32) {
-        if self.compact {
-            self.varint(((v << 1) ^ (v >> 31)) as u32 as u64);
-        } else {
-            self.out.extend_from_slice(&v.to_be_bytes());
-        }
-    }
-    fn i64(&mut self, v: i64) {
-        if self.compact {
-            self.varint(((v << 1) ^ (v >> 63)) as u64);
-        } else {
-            self.out.extend_from_slice(&v.to_be_bytes());
-        }
-    }
-    fn double(&mut self, v: f64) {
-        if self.compact {
-            self.out.extend_from_slice(&v.to_le_bytes());
-        } else {
-            self.out.extend_from_slice(&v.to_be_bytes());
-        }
-    }
-    fn string(&mut self, s: &str) {
-        if self.compact {
-            self.varint(s.len() as u64);
-        } else {
-            self.out.extend_from_slice(&(s.len() as i32).to_be_bytes());
-        }
-        self.out.extend_from_slice(s.as_bytes());
-    }
-    fn list(&mut self, t: u8, n: usize) {
-        if self.compact {
-            if n < 15 {
-                self.out.push(((n as u8) << 4) | Self::ctype(t));
-            } else {
-                self.out.push(0xf0 | Self::ctype(t));
-                self.varint(n as u64);
-            }
-        } else {
-            self.out.push(t);
-            self.out.extend_from_slice(&(n as i32).to_be_bytes());
-        }
-    }
-    fn begin(&mut self) {
-        self.last.push(0);
-    }
-    fn end(&mut self) {
-        self.out.push(0);
-        self.last.pop();
-    }
-    fn i64_field(&mut self, id: i16, v: i64) {
-        self.field(T_I64, id);
-        self.i64(v);
-    }
-    fn str_field(&mut self, id: i16, v: &str) {
-        self.field(T_STRING, id);
-        self.string(v);
-    }
-}
+use testkit::thrift::{T_DOUBLE, T_I32, T_LIST, T_STRUCT, ThriftWriter as W};
 
 enum TagV<'a> {
     S(&'a str),
@@ -164,13 +31,10 @@ fn tag(w: &mut W, key: &str, v: &TagV<'_>) {
     w.i32(ty);
     match v {
         TagV::S(s) => w.str_field(id, s),
-        TagV::D(d) => {
-            w.field(T_DOUBLE, id);
-            w.double(*d);
-        }
+        TagV::D(d) => w.field(T_DOUBLE, id).double(*d),
         TagV::B(b) => w.bool_field(id, *b),
         TagV::L(l) => w.i64_field(id, *l),
-    }
+    };
     w.end();
 }
 
