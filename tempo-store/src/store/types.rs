@@ -14,7 +14,7 @@ pub struct PushReceipt {
     pub bytes: usize,
 }
 
-/// Where [`Store::find_trace`] looks.
+/// Where [`Store::find_trace`](super::Store::find_trace) looks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FindOptions {
@@ -49,7 +49,7 @@ pub struct FoundTrace {
     pub blocks: usize,
 }
 
-/// What one cycle of [`Store::tick`] did.
+/// What one cycle of [`Store::tick`](super::Store::tick) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TickReport {

@@ -1,5 +1,5 @@
 //! The write-ahead log: [`store_wal`]'s segments and group commit, with this store's record
-//! payload ([`format`]).
+//! payload ([`format`](mod@format)).
 //!
 //! Persist policy: a push's record is written and the segment synced (`fdatasync`) before the
 //! push is acknowledged; records that arrive while a sync runs share the next one (group
