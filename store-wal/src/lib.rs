@@ -1,5 +1,5 @@
 //! A write-ahead log for the workspace's stores: a folder of segment files of checksummed,
-//! length-prefixed records ([`format`]), one writer thread that commits in groups, and replay
+//! length-prefixed records ([`format`](mod@format)), one writer thread that commits in groups, and replay
 //! that tells a torn tail from damage. Records are opaque bytes; each store defines what
 //! they hold (and its own segment magic, so one store never replays another's log).
 //!
