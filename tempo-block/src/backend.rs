@@ -1,5 +1,6 @@
-//! Where blocks live: Tempo's bucket layout, a small storage trait, its `object_store`
-//! implementation, and [`BlockStore`], the typed layer the rest of the crate uses.
+//! Where blocks live: Tempo's bucket layout and [`BlockStore`], the typed layer the rest of
+//! the crate uses, on the storage of [`store_bucket`] ([`Backend`], [`ObjectStoreBackend`],
+//! re-exported here).
 //!
 //! # Layout
 //!
@@ -28,33 +29,24 @@
 //! * object names are single path segments ([`validate_object_name`]).
 //!
 //! [`Backend`] implementations check whole paths once more ([`ObjectStoreBackend`] refuses
-//! empty, `.`/`..`, control-character and backslash segments).
+//! empty, `.`/`..`, control-character and backslash segments, see
+//! [`store_bucket::check_path`]).
 //!
-//! # Implementations
+//! # Storage
 //!
-//! [`ObjectStoreBackend`] is the one backend type, whichever the storage: object stores
-//! (memory, S3, GCS, Azure, or any `Arc<dyn ObjectStore>`) go through `object_store`; a local
-//! folder ([`ObjectStoreBackend::local`], and the path forms of
-//! [`ObjectStoreBackend::from_url`]) is served by this crate's own file code, which reads
-//! byte ranges with positional reads on kept-open files, inline, without a thread hand-off
-//! (see [`ObjectStoreBackend::local`]). Both keep the same layout and semantics, so the
-//! choice never shows in what is stored; `object_store`'s own local store is still there
-//! through [`ObjectStoreBackend::new`].
+//! The storage itself is [`store_bucket`]'s, shared with the log store: the [`Backend`]
+//! trait and [`ObjectStoreBackend`] (a local folder read with positional reads on kept-open
+//! files; memory, S3, GCS and Azure through `object_store`). Their errors are
+//! [`BucketError`]s, which convert into [`BlockError`] (`?` does it).
 
 mod block_store;
-mod local_backend;
-mod object_backend;
 
-use std::fmt;
-use std::ops::Range;
-
-use async_trait::async_trait;
-use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use block_store::{BlockIds, BlockStore};
-pub use object_backend::ObjectStoreBackend;
+pub use store_bucket::{
+    Backend, BucketError, MAX_OBJECT_NAME_LEN, ObjectInfo, ObjectStoreBackend, validate_object_name,
+};
 
 use crate::error::{BlockError, Result};
 
@@ -73,8 +65,6 @@ pub const BLOOM_PREFIX: &str = "bloom-";
 
 /// Longest tenant ID Tempo accepts, in bytes.
 pub const MAX_TENANT_ID_LEN: usize = 150;
-/// Longest object name accepted, in bytes (a common filesystem limit).
-pub const MAX_OBJECT_NAME_LEN: usize = 255;
 
 /// The name of bloom shard `shard`: `bloom-<shard>`.
 pub fn bloom_name(shard: u32) -> String {
@@ -108,42 +98,6 @@ pub fn validate_tenant_id(tenant: &str) -> Result<()> {
     }
     if tenant == "." || tenant == ".." {
         return fail("\".\" and \"..\" are not allowed");
-    }
-    Ok(())
-}
-
-/// Checks an object name inside a block or tenant folder: 1 to 255 bytes, one path segment
-/// (no `/` or `\`), not `.` or `..`, no control characters, and no `#` (the local
-/// filesystem store reserves `name#<digits>` for its temporary files).
-///
-/// # Errors
-///
-/// [`BlockError::InvalidName`] naming the rule broken.
-pub fn validate_object_name(name: &str) -> Result<()> {
-    let fail = |reason| {
-        Err(BlockError::InvalidName {
-            kind: "object name",
-            value: name.to_owned(),
-            reason,
-        })
-    };
-    if name.is_empty() {
-        return fail("empty");
-    }
-    if name.len() > MAX_OBJECT_NAME_LEN {
-        return fail("longer than 255 bytes");
-    }
-    if name == "." || name == ".." {
-        return fail("\".\" and \"..\" are not allowed");
-    }
-    if name.contains(['/', '\\']) {
-        return fail("path separators are not allowed");
-    }
-    if name.contains('#') {
-        return fail("'#' is not allowed");
-    }
-    if name.chars().any(char::is_control) {
-        return fail("control characters are not allowed");
     }
     Ok(())
 }
@@ -197,89 +151,6 @@ pub fn block_path(tenant: &str, block: Uuid) -> Result<String> {
     Ok(format!("{tenant}/{}", block.hyphenated()))
 }
 
-/// Checks a `/`-separated backend path: not starting or ending with `/`, and no empty, `.`,
-/// `..`, backslash or control-character segment. `allow_root` admits `""` (listings).
-fn check_path(path: &str, kind: &'static str, allow_root: bool) -> Result<()> {
-    let fail = |reason| {
-        Err(BlockError::InvalidName {
-            kind,
-            value: path.to_owned(),
-            reason,
-        })
-    };
-    if path.is_empty() {
-        return if allow_root { Ok(()) } else { fail("empty") };
-    }
-    if path.starts_with('/') || path.ends_with('/') {
-        return fail("starts or ends with '/'");
-    }
-    for segment in path.split('/') {
-        if segment.is_empty() {
-            return fail("empty path segment");
-        }
-        if segment == "." || segment == ".." {
-            return fail("\".\" and \"..\" segments are not allowed");
-        }
-        if segment.contains('\\') || segment.chars().any(char::is_control) {
-            return fail("backslashes and control characters are not allowed");
-        }
-    }
-    Ok(())
-}
-
-/// What a backend knows about a stored object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ObjectInfo {
-    /// Size in bytes.
-    pub size: u64,
-    /// When the object was last written.
-    pub last_modified: DateTime<Utc>,
-}
-
-/// Object storage as blocks need it: whole and ranged reads, atomic writes, deletes and
-/// listings, on `/`-separated paths relative to the backend's root (`tenant/block/name`).
-///
-/// Paths never start or end with `/`. Implementations must refuse paths whose segments are
-/// empty, `.` or `..` ([`BlockError::InvalidName`]), report a missing object as
-/// [`BlockError::NotFound`] (see [`BlockError::is_not_found`]), and replace objects
-/// atomically: a reader sees the old or the new object, never a mix.
-#[async_trait]
-pub trait Backend: Send + Sync + fmt::Debug {
-    /// The whole object.
-    async fn get(&self, path: &str) -> Result<Bytes>;
-
-    /// Bytes `range` of the object: exactly `range.end - range.start` bytes (an empty range
-    /// reads nothing). A range reaching past the end of the object is an error, never a
-    /// short read.
-    async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes>;
-
-    /// Size and modification time of the object.
-    async fn head(&self, path: &str) -> Result<ObjectInfo>;
-
-    /// Writes (or replaces) the object.
-    async fn put(&self, path: &str, data: Bytes) -> Result<()>;
-
-    /// Deletes the object. Deleting a missing object succeeds.
-    async fn delete(&self, path: &str) -> Result<()>;
-
-    /// Every object below folder `prefix` at any depth (`""` lists everything), as full
-    /// paths, sorted.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
-
-    /// The names (last segment only) of the folders directly inside folder `prefix`
-    /// (`""` for the root), sorted.
-    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>>;
-
-    /// Whether the object exists.
-    async fn exists(&self, path: &str) -> Result<bool> {
-        match self.head(path).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
@@ -308,27 +179,6 @@ mod tests {
             );
         }
         assert!(validate_tenant_id(&"x".repeat(151)).is_err());
-    }
-
-    #[test]
-    fn object_names() {
-        for ok in ["data.parquet", "bloom-12", "meta.json", "index", "..x"] {
-            validate_object_name(ok).unwrap();
-        }
-        for bad in ["", ".", "..", "a/b", "../x", "a\\b", "a\nb", "x#1"] {
-            let err = validate_object_name(bad).unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    BlockError::InvalidName {
-                        kind: "object name",
-                        ..
-                    }
-                ),
-                "{bad:?}"
-            );
-        }
-        assert!(validate_object_name(&"x".repeat(256)).is_err());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use store_bucket::BucketError;
+
 /// Everything that can go wrong reading or writing a block.
 ///
 /// Errors about stored bytes name what was being read (object, column path, field) so a corrupt
@@ -15,24 +17,25 @@ pub enum BlockError {
         /// The `format` field of `meta.json`.
         found: String,
     },
-    /// A tenant ID, block ID or object name that is not allowed (empty, too long, path
-    /// traversal, separators, control characters).
+    /// A tenant ID, block ID, object name or path that is not allowed (empty, too long, path
+    /// traversal, separators, control characters). Also what the backend's
+    /// [`BucketError::InvalidName`] becomes.
     #[error("invalid {kind} {value:?}: {reason}")]
     InvalidName {
-        /// What was being named: "tenant ID", "block ID", "object name".
+        /// What was being named: "tenant ID", "block ID", "object name", "object path", …
         kind: &'static str,
         /// The rejected value.
         value: String,
         /// Why it was rejected.
         reason: &'static str,
     },
-    /// An object that must exist does not.
+    /// An object that must exist does not (also the backend's [`BucketError::NotFound`]).
     #[error("object {path:?} not found")]
     NotFound {
         /// The object's path in the backend.
         path: String,
     },
-    /// The object store failed.
+    /// The object store failed (the backend's [`BucketError::ObjectStore`]).
     #[error("backend {op} of {path:?} failed: {source}")]
     Backend {
         /// The operation: "get", "put", "list", "delete", "head".
@@ -40,8 +43,13 @@ pub enum BlockError {
         /// The object's path (or prefix) in the backend.
         path: String,
         /// The object store's error.
-        source: Arc<object_store::Error>,
+        source: Arc<store_bucket::object_store::Error>,
     },
+    /// Any other storage error: a local folder's file operation that failed
+    /// ([`BucketError::Io`]), a byte range past the end of an object
+    /// ([`BucketError::OutOfRange`]), and whatever else [`BucketError`] may report.
+    #[error(transparent)]
+    Bucket(BucketError),
     /// A JSON document (meta.json, index, tenant index) did not parse or holds a bad value.
     #[error("{what}: invalid JSON: {message}")]
     Json {
@@ -105,7 +113,8 @@ pub enum BlockError {
         source: bloom::BloomError,
     },
     /// The caller passed something the writer cannot store (bad trace ID, too many dedicated
-    /// columns, …).
+    /// columns, …), or the backend cannot do (a backwards byte range, an unknown URL scheme:
+    /// the backend's [`BucketError::InvalidInput`]).
     #[error("invalid input: {0}")]
     InvalidInput(String),
 }
@@ -130,25 +139,37 @@ impl BlockError {
         }
     }
 
-    /// A [`BlockError::Backend`] for an operation on `path`.
-    pub(crate) fn backend(
-        op: &'static str,
-        path: impl Into<String>,
-        source: object_store::Error,
-    ) -> Self {
-        match source {
-            object_store::Error::NotFound { .. } => Self::NotFound { path: path.into() },
-            source => Self::Backend {
-                op,
-                path: path.into(),
-                source: Arc::new(source),
-            },
-        }
-    }
-
     /// True when the error says an object does not exist.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound { .. })
+        match self {
+            Self::NotFound { .. } => true,
+            Self::Bucket(e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+}
+
+/// A storage error as a block error: the variants both types have ([`BlockError::NotFound`],
+/// [`BlockError::InvalidName`], [`BlockError::InvalidInput`], and [`BlockError::Backend`]
+/// for the object store's errors) keep their variant and fields; the rest is
+/// [`BlockError::Bucket`].
+impl From<BucketError> for BlockError {
+    fn from(e: BucketError) -> Self {
+        match e {
+            BucketError::NotFound { path } => Self::NotFound { path },
+            BucketError::InvalidName {
+                kind,
+                value,
+                reason,
+            } => Self::InvalidName {
+                kind,
+                value,
+                reason,
+            },
+            BucketError::InvalidInput(message) => Self::InvalidInput(message),
+            BucketError::ObjectStore { op, path, source } => Self::Backend { op, path, source },
+            other => Self::Bucket(other),
+        }
     }
 }
 

@@ -55,10 +55,11 @@
 //!   block [`Version`]s and dedicated columns, written byte for byte as Tempo writes them.
 //! * [`tenant_index`]: the per-tenant block list ([`TenantIndex`]), `index.json.gz` and
 //!   `index.pb.zst`, with bounded decompression.
-//! * [`backend`]: the bucket layout, the [`Backend`] storage trait with its implementation
-//!   ([`ObjectStoreBackend`]: a local folder read with positional reads on kept-open files;
-//!   memory and S3/GCS/Azure, behind features, through `object_store`) and [`BlockStore`],
-//!   typed access to tenants, blocks, metas and objects.
+//! * [`backend`]: the bucket layout and [`BlockStore`], typed access to tenants, blocks,
+//!   metas and objects, on a [`Backend`] — the storage trait of [`store_bucket`], re-exported
+//!   with its implementation ([`ObjectStoreBackend`]: a local folder read with positional
+//!   reads on kept-open files; memory and S3/GCS/Azure, behind features, through
+//!   `object_store`). Its [`BucketError`]s convert into [`BlockError`].
 //!
 //! # Types from other crates, and the async runtime
 //!
@@ -71,6 +72,7 @@
 //! | [`chrono`] | chrono 0.4 | `DateTime<Utc>` times: [`BlockBuilder::with_time_range`], [`BlockMeta`] start/end, [`TenantIndex::created_at`] |
 //! | [`bytes`] | bytes 1 | object contents: [`WrittenBlock`]'s fields, [`Backend`] and [`BlockStore`] reads and writes |
 //! | [`object_store`] | object_store 0.13 | [`ObjectStoreBackend::new`] over any `Arc<dyn ObjectStore>` |
+//! | [`store_bucket`] | this workspace | the [`Backend`] trait, [`ObjectStoreBackend`] and their [`BucketError`] |
 //! | [`otlp_model`] | this workspace | the OTLP messages ([`otlp_model::proto`]) and [`TraceId`](otlp_model::TraceId) |
 //!
 //! Encoding and decoding are synchronous. Storage access ([`Backend`], [`BlockStore`],
@@ -110,10 +112,10 @@ pub use chrono;
 pub use error::{BlockError, Result};
 pub use file::RangeRead;
 pub use meta::{BlockMeta, CompactedBlockMeta, DedicatedColumn, Version};
-pub use object_store;
 pub use otlp_model;
 pub use reader::{BlockObjects, BlockReader, TraceScan};
 pub use schema::BlockSchema;
+pub use store_bucket::{self, BucketError, object_store};
 pub use tenant_index::TenantIndex;
 pub use uuid;
 pub use writer::{BlockBuilder, BlockConfig, TraceWriter, WrittenBlock, write_sorted_block};

@@ -168,7 +168,10 @@ impl BlockStore {
     /// time cannot be written; the backend's error.
     pub async fn write_meta(&self, meta: &BlockMeta) -> Result<()> {
         let path = block_object_path(&meta.tenant_id, meta.block_id, META_NAME)?;
-        self.backend.put(&path, Bytes::from(meta.to_json()?)).await
+        Ok(self
+            .backend
+            .put(&path, Bytes::from(meta.to_json()?))
+            .await?)
     }
 
     /// Marks a block compacted at `time`, as Tempo's compactor does: `meta.compacted.json`
@@ -194,9 +197,10 @@ impl BlockStore {
         self.backend
             .put(&path, Bytes::from(compacted.to_json()?))
             .await?;
-        self.backend
+        Ok(self
+            .backend
             .delete(&block_object_path(tenant, block, META_NAME)?)
-            .await
+            .await?)
     }
 
     /// Object `name` of a block, whole.
@@ -206,9 +210,10 @@ impl BlockStore {
     /// [`BlockError::InvalidName`] for a bad tenant ID or name; [`BlockError::NotFound`];
     /// the backend's error.
     pub async fn read_object(&self, tenant: &str, block: Uuid, name: &str) -> Result<Bytes> {
-        self.backend
+        Ok(self
+            .backend
             .get(&block_object_path(tenant, block, name)?)
-            .await
+            .await?)
     }
 
     /// Bytes `range` of object `name` of a block (see [`Backend::get_range`]).
@@ -224,9 +229,10 @@ impl BlockStore {
         name: &str,
         range: Range<u64>,
     ) -> Result<Bytes> {
-        self.backend
+        Ok(self
+            .backend
             .get_range(&block_object_path(tenant, block, name)?, range)
-            .await
+            .await?)
     }
 
     /// The size in bytes of object `name` of a block.
@@ -251,9 +257,10 @@ impl BlockStore {
         name: &str,
         data: Bytes,
     ) -> Result<()> {
-        self.backend
+        Ok(self
+            .backend
             .put(&block_object_path(tenant, block, name)?, data)
-            .await
+            .await?)
     }
 
     /// Deletes object `name` of a block (a missing object is not an error).
@@ -262,9 +269,10 @@ impl BlockStore {
     ///
     /// [`BlockError::InvalidName`] for a bad tenant ID or name; the backend's error.
     pub async fn delete_object(&self, tenant: &str, block: Uuid, name: &str) -> Result<()> {
-        self.backend
+        Ok(self
+            .backend
             .delete(&block_object_path(tenant, block, name)?)
-            .await
+            .await?)
     }
 
     /// Deletes every object of a block: `meta.json` first (so the block stops being live),
@@ -307,7 +315,7 @@ impl BlockStore {
                     .map_err(|e| name_document(e, &pb_path));
             }
             Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
         let json_path = tenant_object_path(tenant, TENANT_INDEX_JSON)?;
         let bytes = self.backend.get(&json_path).await?;
@@ -356,12 +364,12 @@ impl BlockStore {
         let json_path = tenant_object_path(tenant, TENANT_INDEX_JSON)?;
         if index.metas.is_empty() && index.compacted.is_empty() {
             self.backend.delete(&json_path).await?;
-            return self.backend.delete(&pb_path).await;
+            return Ok(self.backend.delete(&pb_path).await?);
         }
         let pb = index.encode_pb_zst()?;
         let json = index.encode_json_gz()?;
         self.backend.put(&pb_path, Bytes::from(pb)).await?;
-        self.backend.put(&json_path, Bytes::from(json)).await
+        Ok(self.backend.put(&json_path, Bytes::from(json)).await?)
     }
 }
 

@@ -28,7 +28,7 @@
 //! target (readers see the old or the new object; nothing is fsynced); deleting the last
 //! object of a folder removes the folder and every emptied parent up to the root. Two
 //! differences, both for names this API cannot address anyway: an object path whose last
-//! segment has the reserved `#<digits>` form is refused as [`BlockError::InvalidName`]
+//! segment has the reserved `#<digits>` form is refused as [`BucketError::InvalidName`]
 //! (`LocalFileSystem` fails it as a store error), and listings skip names that are not UTF-8
 //! or that a path could not carry (backslashes, control characters) instead of failing.
 
@@ -44,14 +44,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use walkdir::WalkDir;
 
-use super::{Backend, ObjectInfo, check_path};
-use crate::error::{BlockError, Result};
+use crate::{Backend, BucketError, ObjectInfo, Result, check_path};
 
 /// How many files a [`LocalBackend`] keeps open for range reads.
 pub(crate) const OPEN_FILES: usize = 128;
-
-/// The store name in the errors this backend reports.
-const STORE: &str = "local folder";
 
 /// A [`Backend`] on folder `root` (see [the module](self)). Clones share the open files.
 #[derive(Clone)]
@@ -77,7 +73,7 @@ impl LocalBackend {
     ///
     /// # Errors
     ///
-    /// [`BlockError::Backend`] when the folder cannot be created or resolved.
+    /// [`BucketError::Io`] when the folder cannot be created or resolved.
     pub(crate) fn new(dir: &Path) -> Result<Self> {
         Self::with_open_files(dir, OPEN_FILES)
     }
@@ -215,7 +211,7 @@ impl Backend for LocalBackend {
     async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes> {
         check_object_path(path)?;
         if range.start > range.end {
-            return Err(BlockError::InvalidInput(format!(
+            return Err(BucketError::InvalidInput(format!(
                 "{path}: byte range {}..{} ends before it starts",
                 range.start, range.end
             )));
@@ -223,21 +219,17 @@ impl Backend for LocalBackend {
         if range.is_empty() {
             return Ok(Bytes::new());
         }
-        let past_end = |size: u64| {
-            BlockError::corrupt(
-                path,
-                format!(
-                    "byte range {}..{} reaches past the end of the object ({size} bytes)",
-                    range.start, range.end
-                ),
-            )
+        let past_end = |size: u64| BucketError::OutOfRange {
+            path: path.to_owned(),
+            range: range.clone(),
+            size,
         };
         let (open, size) = self.open(path)?;
         if range.end > size {
             return Err(past_end(size));
         }
         let len = usize::try_from(range.end - range.start).map_err(|_| {
-            BlockError::InvalidInput(format!("{path}: byte range too large for memory"))
+            BucketError::InvalidInput(format!("{path}: byte range too large for memory"))
         })?;
         let mut data = vec![0; len];
         match read_exact_at(&open.file, || self.join(path), &mut data, range.start) {
@@ -331,7 +323,7 @@ fn check_object_path(path: &str) -> Result<()> {
     check_local(path)?;
     let name = path.rsplit('/').next().unwrap_or(path);
     if is_staging_name(name) {
-        return Err(BlockError::InvalidName {
+        return Err(BucketError::InvalidName {
             kind: "object path",
             value: path.to_owned(),
             reason: "names ending in '#<digits>' are reserved for temporary files",
@@ -350,7 +342,7 @@ fn is_staging_name(name: &str) -> bool {
 #[cfg(windows)]
 fn check_local(path: &str) -> Result<()> {
     if path.contains(':') {
-        return Err(BlockError::InvalidName {
+        return Err(BucketError::InvalidName {
             kind: "object path",
             value: path.to_owned(),
             reason: "':' is not allowed in local paths on Windows",
@@ -445,27 +437,15 @@ fn read_exact_at(
     file.read_exact(buf)
 }
 
-/// [`BlockError::NotFound`] for `path`.
-fn not_found(path: &str) -> BlockError {
-    BlockError::NotFound {
-        path: path.to_owned(),
-    }
+/// [`BucketError::NotFound`] for `path`.
+fn not_found(path: &str) -> BucketError {
+    BucketError::not_found(path)
 }
 
-/// An IO error of operation `op` on `path`: [`BlockError::NotFound`] for a missing file (or
-/// folder on the way), otherwise [`BlockError::Backend`].
-fn io_error(op: &'static str, path: impl Into<String>, e: io::Error) -> BlockError {
-    if e.kind() == ErrorKind::NotFound {
-        return BlockError::NotFound { path: path.into() };
-    }
-    BlockError::backend(
-        op,
-        path,
-        object_store::Error::Generic {
-            store: STORE,
-            source: Box::new(e),
-        },
-    )
+/// An IO error of operation `op` on `path`: [`BucketError::NotFound`] for a missing file (or
+/// folder on the way), otherwise [`BucketError::Io`].
+fn io_error(op: &'static str, path: impl Into<String>, e: io::Error) -> BucketError {
+    BucketError::io(op, path, e)
 }
 
 /// A file kept open.

@@ -1,12 +1,12 @@
 //! [`ObjectStoreBackend`]: the [`Backend`] for every kind of storage. Object stores (memory,
 //! and S3, GCS and Azure behind the `s3`, `gcs` and `azure` cargo features, or any
 //! [`ObjectStore`]) go through `object_store`; a local folder goes through
-//! [`LocalBackend`](super::local_backend::LocalBackend), which reads ranges inline with
+//! [`LocalBackend`](crate::local_backend::LocalBackend), which reads ranges inline with
 //! positional reads on kept-open files.
 //!
-//! One public type for both keeps the API as it was: [`ObjectStoreBackend::local`] and
-//! [`ObjectStoreBackend::from_url`] still return an `ObjectStoreBackend`, and code that
-//! holds one (or an `Arc<dyn Backend>`) does not change with the storage.
+//! One public type for both: [`ObjectStoreBackend::local`] and
+//! [`ObjectStoreBackend::from_url`] return an `ObjectStoreBackend`, and code that holds one
+//! (or an `Arc<dyn Backend>`) does not change with the storage.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -17,23 +17,22 @@ use futures_util::TryStreamExt as _;
 use object_store::path::{Path, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 
-use super::local_backend::LocalBackend;
-use super::{Backend, ObjectInfo, check_path};
-use crate::error::{BlockError, Result};
+use crate::local_backend::LocalBackend;
+use crate::{Backend, BucketError, ObjectInfo, Result, check_path};
 
 /// A [`Backend`] over an [`ObjectStore`] with every path placed below a fixed prefix, or over
 /// a local folder.
 ///
 /// ```
-/// use bytes::Bytes;
-/// use tempo_block::backend::{Backend, ObjectStoreBackend};
+/// use store_bucket::bytes::Bytes;
+/// use store_bucket::{Backend, ObjectStoreBackend};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let backend = ObjectStoreBackend::memory();
 /// backend.put("t/x", Bytes::from_static(b"hello")).await?;
 /// assert_eq!(backend.get_range("t/x", 1..4).await?, "ell");
 /// assert!(backend.get("../x").await.is_err());
-/// # Ok::<(), tempo_block::BlockError>(())
+/// # Ok::<(), store_bucket::BucketError>(())
 /// # }).unwrap();
 /// ```
 #[derive(Debug, Clone)]
@@ -66,7 +65,7 @@ impl ObjectStoreBackend {
     ///
     /// # Errors
     ///
-    /// [`BlockError::InvalidName`] when `prefix` has an empty, `.`, `..`, backslash or
+    /// [`BucketError::InvalidName`] when `prefix` has an empty, `.`, `..`, backslash or
     /// control-character segment.
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Result<Self> {
         let prefix = parse_path(prefix, "backend prefix", true)?;
@@ -92,7 +91,7 @@ impl ObjectStoreBackend {
     ///
     /// # Errors
     ///
-    /// [`BlockError::Backend`] when the folder cannot be created or resolved.
+    /// [`BucketError::Io`] when the folder cannot be created or resolved.
     pub fn local(dir: impl AsRef<std::path::Path>) -> Result<Self> {
         Ok(Self {
             inner: Inner::Local(LocalBackend::new(dir.as_ref())?),
@@ -113,7 +112,7 @@ impl ObjectStoreBackend {
     ///
     /// | form | store |
     /// | --- | --- |
-    /// | `/data/tempo`, `data`, `file:///data/tempo` | [`local`](Self::local) folder (taken literally, no percent-decoding) |
+    /// | `/data/bucket`, `data`, `file:///data/bucket` | [`local`](Self::local) folder (taken literally, no percent-decoding) |
     /// | `memory://` | [`memory`](Self::memory) |
     /// | `s3://bucket/prefix`, `s3a://…` | Amazon S3 and compatible stores (feature `s3`) |
     /// | `gs://bucket/prefix` | Google Cloud Storage (feature `gcs`) |
@@ -125,7 +124,7 @@ impl ObjectStoreBackend {
     ///
     /// # Errors
     ///
-    /// [`BlockError::InvalidInput`] for an unknown scheme or one whose cargo feature is not
+    /// [`BucketError::InvalidInput`] for an unknown scheme or one whose cargo feature is not
     /// enabled (the message names the feature); the errors of [`local`](Self::local) and of
     /// the store's builder.
     pub fn from_url(url: &str) -> Result<Self> {
@@ -138,7 +137,7 @@ impl ObjectStoreBackend {
     ///
     /// # Errors
     ///
-    /// As [`from_url`](Self::from_url), and [`BlockError::InvalidInput`] for an unknown key.
+    /// As [`from_url`](Self::from_url), and [`BucketError::InvalidInput`] for an unknown key.
     pub fn from_url_with_options<I, K, V>(url: &str, options: I) -> Result<Self>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -156,7 +155,7 @@ impl ObjectStoreBackend {
             if options.is_empty() {
                 Ok(())
             } else {
-                Err(BlockError::InvalidInput(format!(
+                Err(BucketError::InvalidInput(format!(
                     "{url}: the {kind} backend takes no options"
                 )))
             }
@@ -182,7 +181,7 @@ impl ObjectStoreBackend {
             "az" | "azure" | "abfs" | "abfss" | "adl" => {
                 Self::new(cloud::azure(url, options)?, url_prefix(rest))
             }
-            other => Err(BlockError::InvalidInput(format!(
+            other => Err(BucketError::InvalidInput(format!(
                 "{url}: unknown storage scheme {other:?} (file, memory, s3, gs, az)"
             ))),
         }
@@ -262,7 +261,7 @@ fn url_prefix(rest: &str) -> &str {
 /// Checks a `/`-separated path and turns it into a store path.
 fn parse_path(path: &str, kind: &'static str, allow_root: bool) -> Result<Path> {
     check_path(path, kind, allow_root)?;
-    Path::parse(path).map_err(|_| BlockError::InvalidName {
+    Path::parse(path).map_err(|_| BucketError::InvalidName {
         kind,
         value: path.to_owned(),
         reason: "not a valid object-store path",
@@ -277,17 +276,17 @@ impl Backend for StoreBackend {
             .store
             .get(&location)
             .await
-            .map_err(|e| BlockError::backend("get", path, e))?;
+            .map_err(|e| BucketError::object_store("get", path, e))?;
         result
             .bytes()
             .await
-            .map_err(|e| BlockError::backend("get", path, e))
+            .map_err(|e| BucketError::object_store("get", path, e))
     }
 
     async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes> {
         let location = self.location(path, false)?;
         if range.start > range.end {
-            return Err(BlockError::InvalidInput(format!(
+            return Err(BucketError::InvalidInput(format!(
                 "{path}: byte range {}..{} ends before it starts",
                 range.start, range.end
             )));
@@ -300,17 +299,14 @@ impl Backend for StoreBackend {
             .store
             .get_range(&location, range.clone())
             .await
-            .map_err(|e| BlockError::backend("get range", path, e))?;
+            .map_err(|e| BucketError::object_store("get range", path, e))?;
         if bytes.len() as u64 != wanted {
-            return Err(BlockError::corrupt(
-                path,
-                format!(
-                    "byte range {}..{} reaches past the end of the object ({} bytes read)",
-                    range.start,
-                    range.end,
-                    bytes.len()
-                ),
-            ));
+            // The store cuts a range that starts inside the object at its end.
+            return Err(BucketError::OutOfRange {
+                path: path.to_owned(),
+                size: range.start + bytes.len() as u64,
+                range,
+            });
         }
         Ok(bytes)
     }
@@ -321,7 +317,7 @@ impl Backend for StoreBackend {
             .store
             .head(&location)
             .await
-            .map_err(|e| BlockError::backend("head", path, e))?;
+            .map_err(|e| BucketError::object_store("head", path, e))?;
         Ok(ObjectInfo {
             size: meta.size,
             last_modified: meta.last_modified,
@@ -333,7 +329,7 @@ impl Backend for StoreBackend {
         self.store
             .put(&location, PutPayload::from_bytes(data))
             .await
-            .map_err(|e| BlockError::backend("put", path, e))?;
+            .map_err(|e| BucketError::object_store("put", path, e))?;
         Ok(())
     }
 
@@ -341,7 +337,7 @@ impl Backend for StoreBackend {
         let location = self.location(path, false)?;
         match self.store.delete(&location).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(BlockError::backend("delete", path, e)),
+            Err(e) => Err(BucketError::object_store("delete", path, e)),
         }
     }
 
@@ -352,7 +348,7 @@ impl Backend for StoreBackend {
             .list(Some(&location))
             .try_collect()
             .await
-            .map_err(|e| BlockError::backend("list", prefix, e))?;
+            .map_err(|e| BucketError::object_store("list", prefix, e))?;
         let mut paths: Vec<String> = metas
             .iter()
             .filter_map(|m| self.relative(&m.location))
@@ -368,7 +364,7 @@ impl Backend for StoreBackend {
             .store
             .list_with_delimiter(Some(&location))
             .await
-            .map_err(|e| BlockError::backend("list", prefix, e))?;
+            .map_err(|e| BucketError::object_store("list", prefix, e))?;
         let mut names: Vec<String> = listing
             .common_prefixes
             .iter()
@@ -385,13 +381,13 @@ mod cloud {
 
     use object_store::ObjectStore;
 
-    use crate::error::{BlockError, Result};
+    use crate::{BucketError, Result};
 
     /// The error for a store whose feature is not compiled in.
     #[allow(dead_code, reason = "unused when every cloud feature is enabled")]
-    fn missing(url: &str, store: &str, feature: &str) -> BlockError {
-        BlockError::InvalidInput(format!(
-            "{url}: {store} support is not compiled in; enable the `{feature}` cargo feature of tempo-block"
+    fn missing(url: &str, store: &str, feature: &str) -> BucketError {
+        BucketError::InvalidInput(format!(
+            "{url}: {store} support is not compiled in; enable the `{feature}` cargo feature of store-bucket (or of a crate that forwards it)"
         ))
     }
 
@@ -408,7 +404,7 @@ mod cloud {
     {
         for (key, value) in options {
             let parsed = key.to_ascii_lowercase().parse::<K>().map_err(|_| {
-                BlockError::InvalidInput(format!("{url}: unknown store option {key:?}"))
+                BucketError::InvalidInput(format!("{url}: unknown store option {key:?}"))
             })?;
             builder = with(builder, parsed, value);
         }
@@ -424,7 +420,7 @@ mod cloud {
         })?;
         let store = builder
             .build()
-            .map_err(|e| BlockError::backend("open", url, e))?;
+            .map_err(|e| BucketError::object_store("open", url, e))?;
         Ok(Arc::new(store))
     }
 
@@ -442,7 +438,7 @@ mod cloud {
         })?;
         let store = builder
             .build()
-            .map_err(|e| BlockError::backend("open", url, e))?;
+            .map_err(|e| BucketError::object_store("open", url, e))?;
         Ok(Arc::new(store))
     }
 
@@ -460,7 +456,7 @@ mod cloud {
         })?;
         let store = builder
             .build()
-            .map_err(|e| BlockError::backend("open", url, e))?;
+            .map_err(|e| BucketError::object_store("open", url, e))?;
         Ok(Arc::new(store))
     }
 
