@@ -10,6 +10,7 @@
 //!   [`report`] instead: a closed pipe silences the output and the work goes on.
 //! * Messages on stderr go through [`warn`], which never panics either.
 //! * [`progress`], [`time`] and [`input`]: progress bars, RFC 3339 times and input files.
+//! * [`server`]: the servers' shutdown signal and WAL replay report.
 //!
 //! ```
 //! use std::io::Write as _;
@@ -30,6 +31,7 @@
 
 pub mod input;
 pub mod progress;
+pub mod server;
 pub mod time;
 
 use std::fmt::Display;

@@ -32,7 +32,6 @@
 //! every interface. `-config.expand-env` replaces `${VAR}`, `${VAR:-default}` and `$VAR` in
 //! the file before it is read.
 
-mod duration;
 mod file;
 mod flags;
 mod resolve;
@@ -40,13 +39,17 @@ mod resolve;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use duration::{format_go_duration, parse_go_duration};
+pub use crate::server_config::{
+    ConfigError, format_go_duration, normalise_args, parse_go_duration,
+};
+pub(crate) use crate::server_config::{
+    host_port, invalid, normalise_endpoint, saturating_usize, split_host_port,
+};
 use file::LimitsSection;
-pub use flags::{Args, normalise_args};
+pub use flags::Args;
 pub use resolve::from_yaml;
 
 /// The tenant of every request when multitenancy is off, as in Tempo.
@@ -300,60 +303,6 @@ impl Receivers {
     }
 }
 
-/// Why the configuration could not be read.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A file could not be read.
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file is not valid YAML, or an option has a value of the wrong type.
-    Yaml {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message (with line and column).
-        source: serde_yaml_ng::Error,
-    },
-    /// An option's value is not one this server can use.
-    Invalid {
-        /// The option, e.g. `storage.trace.backend`.
-        option: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Read { path, source } => write!(f, "{}: {source}", path.display()),
-            ConfigError::Yaml { path, source } => write!(f, "{}: {source}", path.display()),
-            ConfigError::Invalid { option, reason } => write!(f, "{option}: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigError::Read { source, .. } => Some(source),
-            ConfigError::Yaml { source, .. } => Some(source),
-            ConfigError::Invalid { .. } => None,
-        }
-    }
-}
-
-pub(crate) fn invalid(option: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        option: option.to_owned(),
-        reason: reason.into(),
-    }
-}
-
 /// A configuration and what was said about it.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -396,33 +345,4 @@ pub fn load(args: &Args) -> Result<Loaded, ConfigError> {
         );
     }
     Ok(loaded)
-}
-
-/// `HOST:PORT`, with an empty host (Go's "every interface") as `0.0.0.0`.
-pub(crate) fn normalise_endpoint(endpoint: &str) -> String {
-    match endpoint.strip_prefix(':') {
-        Some(port) => format!("0.0.0.0:{port}"),
-        None => endpoint.to_owned(),
-    }
-}
-
-pub(crate) fn host_port(host: &str, port: u16) -> String {
-    if host.is_empty() {
-        format!("0.0.0.0:{port}")
-    } else if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-pub(crate) fn split_host_port(endpoint: &str) -> (&str, &str) {
-    match endpoint.rsplit_once(':') {
-        Some((host, port)) => (host.trim_start_matches('[').trim_end_matches(']'), port),
-        None => (endpoint, ""),
-    }
-}
-
-pub(crate) fn saturating_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }

@@ -1,44 +1,12 @@
 //! Tempo's YAML configuration file: the subset this server reads, with Tempo's names, and
 //! the walk that names every option it does not read.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
-use serde_yaml_ng::Value;
+use serde::de::Deserializer;
 
-use super::duration::parse_go_duration;
-
-/// A duration written in Go's syntax (`5s`, `1h30m`), or an integer number of nanoseconds
-/// (what Go's YAML decoder makes of a bare number).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GoDuration(pub(crate) Duration);
-
-impl<'de> Deserialize<'de> for GoDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl de::Visitor<'_> for Visit {
-            type Value = GoDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as 5s, 30m or 1h30m")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<GoDuration, E> {
-                parse_go_duration(v).map(GoDuration).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<GoDuration, E> {
-                Ok(GoDuration(Duration::from_nanos(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<GoDuration, E> {
-                u64::try_from(v)
-                    .map(|n| GoDuration(Duration::from_nanos(n)))
-                    .map_err(|_| E::custom(format!("negative duration {v}")))
-            }
-        }
-        deserializer.deserialize_any(Visit)
-    }
-}
+pub(crate) use crate::server_config::yaml::{GoDuration, Known, expand_env, unknown_keys};
 
 /// `Some` for a key that is present, with its block's defaults when it has no value
 /// (`grpc:`), and (through `#[serde(default)]`) `None` when the key is absent: in Tempo a
@@ -267,17 +235,6 @@ pub(crate) struct PerTenantFile {
     pub(crate) overrides: Option<std::collections::BTreeMap<String, Option<LimitsSection>>>,
 }
 
-/// A node of the tree of options this server reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Known {
-    /// A value: anything below it belongs to it.
-    Leaf,
-    /// A block whose keys are listed.
-    Block(&'static [(&'static str, Known)]),
-    /// A block whose keys are free (tenant names), each holding the given block.
-    AnyKey(&'static [(&'static str, Known)]),
-}
-
 const HTTP_ENDPOINT: Known = Known::Block(&[
     ("endpoint", Known::Leaf),
     ("max_request_body_size", Known::Leaf),
@@ -403,106 +360,13 @@ pub(crate) const KNOWN: Known = Known::Block(&[
 /// The options of the per-tenant overrides file this server reads.
 pub(crate) const KNOWN_PER_TENANT: Known = Known::Block(&[("overrides", Known::AnyKey(LIMITS))]);
 
-/// The dotted paths (`distributor.receivers.jaeger.protocols.grpc`) of every key in `value`
-/// that `known` does not list, in file order. A key whose value is null counts too: in
-/// Tempo's receiver blocks an empty key enables something.
-pub(crate) fn unknown_keys(value: &Value, known: Known) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(value, known, &mut String::new(), &mut out);
-    out
-}
-
-fn walk(value: &Value, known: Known, path: &mut String, out: &mut Vec<String>) {
-    let Value::Mapping(map) = value else {
-        return;
-    };
-    let children: &[(&str, Known)] = match known {
-        Known::Leaf => return,
-        Known::Block(children) => children,
-        Known::AnyKey(children) => {
-            for (key, child) in map {
-                let len = path.len();
-                push_key(path, &key_text(key));
-                walk(child, Known::Block(children), path, out);
-                path.truncate(len);
-            }
-            return;
-        }
-    };
-    for (key, child) in map {
-        let name = key_text(key);
-        let len = path.len();
-        push_key(path, &name);
-        match children.iter().find(|(k, _)| *k == name) {
-            Some((_, node)) => walk(child, *node, path, out),
-            None => out.push(path.clone()),
-        }
-        path.truncate(len);
-    }
-}
-
-fn push_key(path: &mut String, key: &str) {
-    if !path.is_empty() {
-        path.push('.');
-    }
-    path.push_str(key);
-}
-
-fn key_text(key: &Value) -> String {
-    match key {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => "~".to_owned(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// `text` with environment references replaced, as Tempo's `-config.expand-env` does:
-/// `${VAR}`, `${VAR:-default}` (the default when VAR is unset or empty) and `$VAR`; `$$` is
-/// a literal `$`. Unset variables become empty strings.
-pub(crate) fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let Some(close) = body.find('}') else {
-                out.push_str(&rest[at..]);
-                return out;
-            };
-            let inner = &body[..close];
-            let value = match inner.split_once(":-") {
-                Some((name, default)) => lookup(name)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| default.to_owned()),
-                None => lookup(inner).unwrap_or_default(),
-            };
-            out.push_str(&value);
-            rest = &body[close + 1..];
-        } else {
-            let len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            if len == 0 {
-                out.push('$');
-            } else {
-                out.push_str(&lookup(&after[..len]).unwrap_or_default());
-            }
-            rest = &after[len..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
+
+    use std::time::Duration;
+
+    use serde_yaml_ng::Value;
 
     use super::*;
 

@@ -1,7 +1,6 @@
 //! The command line: Tempo's flag names where Tempo has the option, `--receiver.*` for the
 //! receivers; flags override the file.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -115,43 +114,6 @@ pub struct Args {
     /// Zipkin receiver (POST /api/v2/spans): HOST:PORT, or `off`.
     #[arg(long = "receiver.zipkin", value_name = "HOST:PORT|off")]
     pub zipkin: Option<String>,
-}
-
-/// The command line with Tempo's single-dash long flags (`-config.file=x`,
-/// `-multitenancy.enabled`) turned into the double-dash form clap reads; `-h`, `-V`, `-`
-/// and anything after `--` are left alone.
-///
-/// ```
-/// use examples::tempo_server::config::normalise_args;
-///
-/// let args = normalise_args(["tempo-server", "-config.file=t.yaml", "-h", "--", "-x.y"].map(Into::into));
-/// assert_eq!(args, ["tempo-server", "--config.file=t.yaml", "-h", "--", "-x.y"].map(std::ffi::OsString::from));
-/// ```
-pub fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let mut rest_is_positional = false;
-    args.into_iter()
-        .enumerate()
-        .map(|(i, arg)| {
-            if i == 0 || rest_is_positional {
-                return arg;
-            }
-            if arg == "--" {
-                rest_is_positional = true;
-                return arg;
-            }
-            match arg.to_str() {
-                Some(text)
-                    if text.len() > 2
-                        && text.starts_with('-')
-                        && !text.starts_with("--")
-                        && text.as_bytes()[1].is_ascii_alphabetic() =>
-                {
-                    OsString::from(format!("-{text}"))
-                }
-                _ => arg,
-            }
-        })
-        .collect()
 }
 
 /// Applies the flags `args` sets over `config`.

@@ -1,5 +1,5 @@
-//! Go's duration syntax (`time.ParseDuration`), as Tempo's YAML and flags write durations:
-//! `5s`, `30m`, `1h30m`, `1.5h`, `250ms`, `10us`/`10µs`, `100ns`, `0`.
+//! Go's duration syntax (`time.ParseDuration`), as Tempo's and Loki's YAML and flags write
+//! durations: `5s`, `30m`, `1h30m`, `1.5h`, `250ms`, `10us`/`10µs`, `100ns`, `0`.
 
 use std::time::Duration;
 
@@ -18,11 +18,11 @@ fn unit_nanos(unit: &str) -> Option<u128> {
 
 /// Parses a Go duration: a sequence of decimal numbers, each with an optional fraction and a
 /// unit (`ns`, `us`/`µs`, `ms`, `s`, `m`, `h`), e.g. `1h30m` or `1.5s`; `0` alone needs no
-/// unit. Negative durations are refused (no Tempo setting takes one).
+/// unit. Negative durations are refused (no Tempo or Loki setting takes one).
 ///
 /// ```
 /// use std::time::Duration;
-/// use examples::tempo_server::config::parse_go_duration;
+/// use examples::server_config::parse_go_duration;
 ///
 /// assert_eq!(parse_go_duration("1m30s"), Ok(Duration::from_secs(90)));
 /// assert_eq!(parse_go_duration("1.5h"), Ok(Duration::from_secs(5400)));
