@@ -64,6 +64,7 @@
 
 pub mod ast;
 pub mod error;
+pub mod exec;
 mod filter;
 #[doc(hidden)]
 pub mod fuzzing;

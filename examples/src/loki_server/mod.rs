@@ -10,8 +10,8 @@
 //! * [`tenant`]: `X-Scope-OrgID` / `fake`.
 //! * [`push`]: the push routes, one module per body format.
 //! * [`api`]: the query API, `/ready`, `/metrics`, build information, the tail WebSocket.
-//! * [`query`]: from a LogQL plan to the store's selection, and from entries to Loki's
-//!   result streams.
+//! * Queries run through [`logql::exec`]: from a LogQL plan to the store's selection, and
+//!   from entries to Loki's result streams.
 //! * [`metrics`]: the Prometheus metrics.
 //!
 //! [`run`] binds the listener, opens the store (replaying its WAL) and serves until the
@@ -38,7 +38,6 @@ pub mod api;
 pub mod config;
 pub mod metrics;
 pub mod push;
-pub mod query;
 pub mod tenant;
 
 use std::fmt;

@@ -4,7 +4,7 @@
 use loki_store::SelectStats;
 use serde_json::json;
 
-use crate::loki_server::query::ResultStream;
+use logql::exec::ResultStream;
 
 /// The encoding flag that keeps structured metadata out of the stream labels.
 pub const CATEGORIZE_LABELS: &str = "categorize-labels";
@@ -179,7 +179,7 @@ mod tests {
     #![allow(clippy::unwrap_used)] // test code: a panic is how a failure is reported
 
     use super::*;
-    use crate::loki_server::query::ResultValue;
+    use logql::exec::ResultValue;
 
     fn sample() -> Vec<ResultStream> {
         vec![ResultStream {

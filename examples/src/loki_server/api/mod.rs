@@ -40,8 +40,8 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::metrics::{self, Metrics, TenantGauges};
-use super::query::{self, LogQuery};
 use super::tenant::TenantPolicy;
+use logql::exec::{self as query, LogQuery};
 use params::Params;
 
 pub use encode::CATEGORIZE_LABELS;

@@ -26,7 +26,7 @@ use loki_store::Direction;
 
 use super::params::{self, MAX_DELAY_FOR, Params};
 use super::{ApiState, Failure, categorize, encode};
-use crate::loki_server::query::{self, Entry, LogQuery};
+use logql::exec::{self as query, Entry, LogQuery};
 
 /// How often the store is asked for new entries.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);

@@ -1,5 +1,5 @@
-//! The bridge from a planned LogQL query to the store's read API, and from the store's
-//! entries to Loki's result streams: matchers handed to [`Store::select`] (with the line
+//! Execution of log queries over a [`loki_store::Store`]: the bridge from a planned query to
+//! the store's read API, and from the store's entries to Loki's result streams: matchers handed to [`Store::select`] (with the line
 //! filter pushed into chunk decoding), one selection per tenant of a multi-tenant query
 //! merged by time, and entries grouped into streams as Loki's engine groups them.
 //!
@@ -46,8 +46,8 @@ pub struct Selected {
 #[derive(Debug, Clone)]
 pub struct LogQuery {
     matchers: Vec<Matcher>,
-    tenant_matchers: Vec<logql::Matcher>,
-    line_filter: Option<logql::LineFilter>,
+    tenant_matchers: Vec<crate::Matcher>,
+    line_filter: Option<crate::LineFilter>,
 }
 
 /// Matchers a store can use: logql's split into those on `__tenant_id__` (when `multi`) and
@@ -58,9 +58,9 @@ pub struct LogQuery {
 /// A regex the store's matcher cannot compile (it compiled for logql, so this is a size
 /// limit).
 pub fn split_matchers(
-    matchers: &[logql::Matcher],
+    matchers: &[crate::Matcher],
     multi: bool,
-) -> Result<(Vec<Matcher>, Vec<logql::Matcher>), String> {
+) -> Result<(Vec<Matcher>, Vec<crate::Matcher>), String> {
     let mut store = Vec::with_capacity(matchers.len());
     let mut tenant = Vec::new();
     for m in matchers {
@@ -74,10 +74,10 @@ pub fn split_matchers(
             _ => name,
         };
         let (op, value) = match m.op() {
-            logql::ast::MatchOp::Eq => (MatchOp::Equal, m.value().to_owned()),
-            logql::ast::MatchOp::Neq => (MatchOp::NotEqual, m.value().to_owned()),
-            logql::ast::MatchOp::Re => (MatchOp::Regex, format!("(?s:{})", m.value())),
-            logql::ast::MatchOp::Nre => (MatchOp::NotRegex, format!("(?s:{})", m.value())),
+            crate::ast::MatchOp::Eq => (MatchOp::Equal, m.value().to_owned()),
+            crate::ast::MatchOp::Neq => (MatchOp::NotEqual, m.value().to_owned()),
+            crate::ast::MatchOp::Re => (MatchOp::Regex, format!("(?s:{})", m.value())),
+            crate::ast::MatchOp::Nre => (MatchOp::NotRegex, format!("(?s:{})", m.value())),
         };
         store.push(Matcher::new(op, name, value).map_err(|e| e.to_string())?);
     }
@@ -89,17 +89,17 @@ pub fn split_matchers(
 /// # Errors
 ///
 /// The parser's message (Loki's text).
-pub fn selector_matchers(text: &str) -> Result<Vec<logql::Matcher>, logql::Error> {
-    let selector = logql::parse_selector(text)?;
+pub fn selector_matchers(text: &str) -> Result<Vec<crate::Matcher>, crate::Error> {
+    let selector = crate::parse_selector(text)?;
     selector
         .matchers
         .iter()
-        .map(logql::Matcher::from_ast)
+        .map(crate::Matcher::from_ast)
         .collect()
 }
 
 /// The tenants of `tenants` the tenant matchers accept.
-fn pick_tenants<'a>(tenants: &'a [String], matchers: &[logql::Matcher]) -> Vec<&'a str> {
+fn pick_tenants<'a>(tenants: &'a [String], matchers: &[crate::Matcher]) -> Vec<&'a str> {
     tenants
         .iter()
         .filter(|t| matchers.iter().all(|m| m.matches(t)))
@@ -124,7 +124,7 @@ impl LogQuery {
     /// # Errors
     ///
     /// As [`split_matchers`].
-    pub fn new(plan: logql::LogPlan, multi: bool) -> Result<Self, String> {
+    pub fn new(plan: crate::LogPlan, multi: bool) -> Result<Self, String> {
         let (matchers, tenant_matchers) = split_matchers(&plan.matchers, multi)?;
         Ok(Self {
             matchers,
@@ -338,7 +338,18 @@ pub fn group_streams(entries: Vec<Entry>, categorize: bool) -> Vec<ResultStream>
 
 /// The text Loki sorts result streams by: `{a="1", b="2"}`.
 fn labels_key(labels: &[(String, String)]) -> String {
-    super::push::json::labels_text(labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    let mut out = String::from("{");
+    for (i, (name, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push('=');
+        // Writing into a String cannot fail.
+        let _ = loki_chunk::labels::write_go_quoted(&mut out, value);
+    }
+    out.push('}');
+    out
 }
 
 /// Label names over `tenants` (and `__tenant_id__` for several).
@@ -349,7 +360,7 @@ fn labels_key(labels: &[(String, String)]) -> String {
 pub fn label_names(
     store: &Store,
     tenants: &[String],
-    matchers: &[logql::Matcher],
+    matchers: &[crate::Matcher],
     (start, end): (i64, i64),
 ) -> Result<Vec<String>, String> {
     let multi = tenants.len() > 1;
@@ -380,7 +391,7 @@ pub fn label_values(
     store: &Store,
     tenants: &[String],
     name: &str,
-    matchers: &[logql::Matcher],
+    matchers: &[crate::Matcher],
     (start, end): (i64, i64),
 ) -> Result<Vec<String>, String> {
     let multi = tenants.len() > 1;
@@ -408,7 +419,7 @@ pub fn label_values(
 pub fn series(
     store: &Store,
     tenants: &[String],
-    groups: &[Vec<logql::Matcher>],
+    groups: &[Vec<crate::Matcher>],
     (start, end): (i64, i64),
 ) -> Result<Vec<LabelSet>, String> {
     let multi = tenants.len() > 1;
