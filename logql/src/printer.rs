@@ -47,17 +47,14 @@ impl Display for Expr {
             Expr::RangeAggregation(e) => e.fmt(f),
             Expr::VectorAggregation(e) => e.fmt(f),
             Expr::BinaryOp(e) => e.fmt(f),
-            Expr::Literal(l) => f.write_str(&go::format_float_v(l.value)),
+            Expr::Literal(l) => f.write_str(&go::format_float_v(unsigned_zero(l.value))),
             Expr::LabelReplace(e) => e.fmt(f),
             Expr::Vector(v) => {
-                let fixed = format!("{:.6}", v.value);
+                let n = unsigned_zero(v.value);
+                let fixed = format!("{n:.6}");
                 #[allow(clippy::float_cmp)]
-                let exact = fixed.parse::<f64>().is_ok_and(|p| p == v.value);
-                let value = if exact {
-                    fixed
-                } else {
-                    go::format_float_f(v.value)
-                };
+                let exact = fixed.parse::<f64>().is_ok_and(|p| p == n);
+                let value = if exact { fixed } else { go::format_float_f(n) };
                 write!(f, "vector({value})")
             }
         }
@@ -202,7 +199,7 @@ impl Display for LabelFilter {
                     "{}{}{}",
                     n.name.name,
                     n.op.as_str(),
-                    go::format_float_f(n.value)
+                    go::format_float_f(unsigned_zero(n.value))
                 )
             }
             LabelFilter::Duration(d) => {
@@ -275,7 +272,7 @@ impl Display for RangeAggregation {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}(", self.op.as_str())?;
         if let Some(param) = &self.param {
-            write!(f, "{},", go::format_float_f(param.value))?;
+            write!(f, "{},", go::format_float_f(unsigned_zero(param.value)))?;
         }
         write!(f, "{})", self.range)?;
         if let Some(grouping) = &self.grouping {
@@ -341,4 +338,11 @@ impl Display for LabelReplace {
             go::quote(&self.regex.value)
         )
     }
+}
+
+/// Zero without its sign. Go (and so Loki) prints a negative zero as `-0`, which Loki's lexer
+/// reads back as a duration, not a number; the sign of a zero carries no meaning in a query,
+/// so the printer writes `0` and its output always parses to the same query.
+fn unsigned_zero(v: f64) -> f64 {
+    if v == 0.0 { 0.0 } else { v }
 }
